@@ -1,0 +1,70 @@
+package dev.diffuse.runtime;
+
+import static org.jocl.CL.*;
+
+import org.jocl.Pointer;
+import org.jocl.Sizeof;
+import org.jocl.cl_event;
+import org.jocl.cl_kernel;
+import org.jocl.cl_mem;
+
+/**
+ * One compiled kernel on one device. Arguments are set and the launch enqueued under one lock, so a kernel
+ * object may be shared between threads. Argument mapping: {@link Tensor} -> its buffer (a sub-buffer for an
+ * offset view), {@code Integer} -> int, {@code Long} -> long, {@code Float}/{@code Double} -> float,
+ * {@link ClArg.Local} -> local memory.
+ */
+public final class ClKernel {
+    private final ClDevice device;
+    private final cl_kernel kernel;
+    private final String name;
+
+    ClKernel(ClDevice device, cl_kernel kernel, String name) {
+        this.device = device;
+        this.kernel = kernel;
+        this.name = name;
+    }
+
+    public String name() { return name; }
+
+    /** 1-D launch over {@code n} work-items rounded up to a multiple of {@code wg}; kernels guard the tail. */
+    public void launch1d(long n, int wg, Object... args) {
+        long global = Math.max(wg, (n + wg - 1) / wg * wg);
+        launch(new long[]{global}, new long[]{wg}, args);
+    }
+
+    /** Launch with explicit global and (nullable) local sizes. */
+    public synchronized void launch(long[] global, long[] local, Object... args) {
+        for (int i = 0; i < args.length; i++) setArg(i, args[i]);
+        boolean profile = Debug.level() >= 2;
+        cl_event ev = profile ? new cl_event() : null;
+        clEnqueueNDRangeKernel(device.queue(), kernel, global.length, null, global, local, 0, null, ev);
+        if (profile) {
+            clWaitForEvents(1, new cl_event[]{ev});
+            long[] t0 = new long[1], t1 = new long[1];
+            clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_START, Sizeof.cl_ulong, Pointer.to(t0), null);
+            clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_END, Sizeof.cl_ulong, Pointer.to(t1), null);
+            clReleaseEvent(ev);
+            Debug.log(2, String.format("launch %s global=%s local=%s %.3f ms", name,
+                    java.util.Arrays.toString(global), java.util.Arrays.toString(local), (t1[0] - t0[0]) / 1e6));
+        }
+    }
+
+    private void setArg(int i, Object a) {
+        switch (a) {
+            case Tensor t -> {
+                cl_mem m = device.mem(t);
+                clSetKernelArg(kernel, i, Sizeof.cl_mem, Pointer.to(m));
+            }
+            case Integer v -> clSetKernelArg(kernel, i, Sizeof.cl_int, Pointer.to(new int[]{v}));
+            case Long v -> clSetKernelArg(kernel, i, Sizeof.cl_long, Pointer.to(new long[]{v}));
+            case ClArg.U64 v -> clSetKernelArg(kernel, i, Sizeof.cl_long, Pointer.to(new long[]{v.value()}));
+            case Float v -> clSetKernelArg(kernel, i, Sizeof.cl_float, Pointer.to(new float[]{v}));
+            case Double v -> clSetKernelArg(kernel, i, Sizeof.cl_float, Pointer.to(new float[]{v.floatValue()}));
+            case ClArg.Local l -> clSetKernelArg(kernel, i, l.bytes(), null);
+            case null -> throw new IllegalArgumentException("kernel " + name + ": argument " + i + " is null");
+            default -> throw new IllegalArgumentException("kernel " + name + ": argument " + i + " has unsupported type "
+                    + a.getClass().getName());
+        }
+    }
+}
