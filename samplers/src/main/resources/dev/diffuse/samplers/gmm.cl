@@ -24,7 +24,7 @@
 #define LOG_2PI 1.8378770664093453f
 
 // l_k for row xr; writes z = y / v into z[]; uses diff[] as scratch.
-inline float gmm_log_term(__global const float* p, __global const float* xr, const float s, const float s2,
+float gmm_log_term(__global const float* p, __global const float* xr, const float s, const float s2,
                           const float sig2, float* diff, float* z) {
     __global const float* ut = p;
     __global const float* lam = p + D * D;
