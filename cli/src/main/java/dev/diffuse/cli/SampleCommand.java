@@ -105,7 +105,7 @@ public final class SampleCommand implements Callable<Integer> {
 
         Projection p = Projection.of(mixture);
         float[] xy = p.project(x), txy = p.project(truth);
-        String title = String.format(Locale.ROOT, "%s  %s, %d steps, n=%d   SW2 %.3f (floor %.3f)%s", model, s.name(), steps, n, sw2, floor,
+        String title = String.format(Locale.ROOT, "%s  %s, %d steps, n=%d   SW2 %.3f (floor %.3f)%s", model.contains(":") ? model : model + ":" + MixturePresets.DEFAULT, s.name(), steps, n, sw2, floor,
                 d > 2 ? "   [projection on the top-2 principal axes]" : "");
         ScatterPlot.write(out, xy, p::logDensity, bounds(txy), title);
         System.out.println("wrote " + out);
