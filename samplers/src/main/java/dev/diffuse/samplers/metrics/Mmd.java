@@ -10,7 +10,9 @@ import dev.diffuse.runtime.Philox;
  * <pre>  MMD^2 = 1/(n(n-1)) sum_{i != i'} k(a_i, a_i') + 1/(m(m-1)) sum_{j != j'} k(b_j, b_j') - 2/(nm) sum_{i,j} k(a_i, b_j)</pre>
  * It can be slightly negative when the distributions agree. Cost O((n + m)^2 d), so each set is first subsampled
  * without replacement to at most {@code maxPoints} rows (seeded). Bandwidth h: given, or the median heuristic
- * (median pairwise distance in the pooled subsample of at most {@value #MEDIAN_POINTS} points).
+ * (median pairwise distance in the pooled subsample of at most {@value #MEDIAN_POINTS} points). For a multi-modal
+ * set the median distance is the scale between modes, so errors inside a mode (blur, wrong covariance) barely
+ * register: pass a bandwidth near the mode width to see those, and always report the exact-vs-exact floor.
  */
 public final class Mmd {
     public static final int DEFAULT_MAX_POINTS = 2000;
