@@ -10,6 +10,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import dev.diffuse.runtime.ClDevice;
+import dev.diffuse.runtime.Tensor;
 import dev.diffuse.runtime.TestDevices;
 
 /** OpenCL against the Java fast path on odd shapes for all four variants, and bit-identical repeated backward. */
@@ -28,6 +29,28 @@ class Conv2dClTest {
         ClDevice cl = TestDevices.openCl();
         Conv2dTest.Problem p = Conv2dTest.Problem.of(B * 31L + Cin + H * 7L + Cout, B, Cin, H, W, Cout, s);
         Conv2dTest.closeRuns(p.run(TestDevices.java(), false), p.run(cl, false), 1e-5, "OpenCL vs Java " + s + " on " + cl.id());
+    }
+
+    /** The tuning defines are real knobs: 8x4 register blocks (128x64 tiles) and 32x32 tiles of 64 items, K step 8. */
+    @Test
+    void otherTuningsGiveTheSameResults() {
+        ClDevice cl = TestDevices.openCl();
+        for (Conv2dCl.Tuning t : new Conv2dCl.Tuning[]{new Conv2dCl.Tuning(128, 64, 16, 16, 16, 128),
+                new Conv2dCl.Tuning(32, 32, 8, 8, 8, 64)}) {
+            Conv2dTest.Ops ops = new Conv2dTest.Ops() {
+                public void forward(Tensor y, Tensor x, Tensor w, Tensor b, Conv2dSpec s) {
+                    Conv2dCl.forward(cl, y, x, w, b, Conv2d.dims("test", x, w, s), s, t);
+                }
+
+                public void backward(Tensor dx, Tensor dw, Tensor db, Tensor dy, Tensor x, Tensor w, Conv2dSpec s) {
+                    Conv2dCl.backward(cl, dx, dw, db, dy, x, w, Conv2d.dims("test", x, w, s), s, t);
+                }
+            };
+            for (Conv2dSpec s : new Conv2dSpec[]{Conv2dSpec.same3x3(), Conv2dSpec.down3x3()}) {
+                Conv2dTest.Problem p = Conv2dTest.Problem.of(17, 3, 33, 28, 28, 70, s);
+                Conv2dTest.closeRuns(p.run(TestDevices.java(), false), p.run(cl, ops), 1e-5, "tuning " + t + " " + s);
+            }
+        }
     }
 
     @Test

@@ -28,6 +28,29 @@ class Conv2dTest {
     /** Results of one forward + backward on a device, with dw and db starting from nonzero values (they accumulate). */
     record Run(float[] y, float[] dx, float[] dw, float[] db) {}
 
+    /** A forward/backward implementation under test. */
+    interface Ops {
+        void forward(Tensor y, Tensor x, Tensor w, Tensor b, Conv2dSpec s);
+
+        void backward(Tensor dx, Tensor dw, Tensor db, Tensor dy, Tensor x, Tensor w, Conv2dSpec s);
+    }
+
+    static final Ops PUBLIC = new Ops() {
+        public void forward(Tensor y, Tensor x, Tensor w, Tensor b, Conv2dSpec s) { Conv2d.forward(y, x, w, b, s); }
+
+        public void backward(Tensor dx, Tensor dw, Tensor db, Tensor dy, Tensor x, Tensor w, Conv2dSpec s) {
+            Conv2d.backward(dx, dw, db, dy, x, w, s);
+        }
+    };
+
+    static final Ops REFERENCE = new Ops() {
+        public void forward(Tensor y, Tensor x, Tensor w, Tensor b, Conv2dSpec s) { Conv2dJava.forwardReference(y, x, w, b, s); }
+
+        public void backward(Tensor dx, Tensor dw, Tensor db, Tensor dy, Tensor x, Tensor w, Conv2dSpec s) {
+            Conv2dJava.backwardReference(dx, dw, db, dy, x, w, s);
+        }
+    };
+
     /** Seeded problem (B, Cin, H, W, Cout) for a spec. */
     record Problem(int B, int Cin, int H, int W, int Cout, Conv2dSpec spec, float[] x, float[] w, float[] b, float[] dy,
                    float[] dw0, float[] db0) {
@@ -44,18 +67,17 @@ class Conv2dTest {
 
         /** reference = true: Conv2dJava.*Reference on the Java device; else the public ops on {@code d}. */
         Run run(Device d, boolean reference) {
+            return run(d, reference ? REFERENCE : PUBLIC);
+        }
+
+        Run run(Device d, Ops ops) {
             int k = spec.kernel();
             try (Tensor tx = Tensor.of(d, x, B, Cin, H, W); Tensor tw = Tensor.of(d, w, Cout, Cin, k, k);
                  Tensor tb = Tensor.of(d, b, Cout); Tensor ty = Tensor.allocate(d, yShape());
                  Tensor tdy = Tensor.of(d, dy, yShape()); Tensor tdx = Tensor.of(d, randn(99, x.length), B, Cin, H, W);
                  Tensor tdw = Tensor.of(d, dw0, Cout, Cin, k, k); Tensor tdb = Tensor.of(d, db0, Cout)) {
-                if (reference) {
-                    Conv2dJava.forwardReference(ty, tx, tw, tb, spec);
-                    Conv2dJava.backwardReference(tdx, tdw, tdb, tdy, tx, tw, spec);
-                } else {
-                    Conv2d.forward(ty, tx, tw, tb, spec);
-                    Conv2d.backward(tdx, tdw, tdb, tdy, tx, tw, spec);
-                }
+                ops.forward(ty, tx, tw, tb, spec);
+                ops.backward(tdx, tdw, tdb, tdy, tx, tw, spec);
                 return new Run(ty.toArray(), tdx.toArray(), tdw.toArray(), tdb.toArray());
             }
         }
@@ -100,6 +122,24 @@ class Conv2dTest {
         Problem p = Problem.of(B * 1000L + Cin * 10L + H, B, Cin, H, W, Cout, s);
         JavaDevice j = TestDevices.java();
         closeRuns(p.run(j, true), p.run(j, false), 2e-6, "java fast vs reference " + s);
+    }
+
+    @Test
+    void backwardWithoutDxAndDbStillAccumulatesDw() {
+        Problem p = Problem.of(11, 2, 5, 9, 9, 7, Conv2dSpec.down3x3());
+        ClDevice cl = TestDevices.openCl();
+        for (Device d : new Device[]{TestDevices.java(), cl}) {
+            Run full = p.run(d, false);
+            Run dwOnly = p.run(d, new Ops() {
+                public void forward(Tensor y, Tensor x, Tensor w, Tensor b, Conv2dSpec s) { Conv2d.forward(y, x, w, b, s); }
+
+                public void backward(Tensor dx, Tensor dw, Tensor db, Tensor dy, Tensor x, Tensor w, Conv2dSpec s) {
+                    Conv2d.backward(null, dw, null, dy, x, w, s);
+                }
+            });
+            assertArrayEquals(full.dw(), dwOnly.dw(), "dw with dx, db skipped on " + d.id());
+            assertArrayEquals(p.db0(), dwOnly.db(), "db untouched when skipped on " + d.id());
+        }
     }
 
     @Test
