@@ -156,7 +156,7 @@ class GroupNormTest {
 
     @ParameterizedTest(name = "B={0} C={1} {2}x{3} G={4} silu={5}")
     @CsvSource({"1, 32, 7, 7, 8, false", "3, 12, 28, 28, 3, true", "3, 5, 7, 7, 1, false", "1, 32, 28, 28, 8, true",
-                "3, 32, 7, 7, 8, true", "1, 128, 32, 32, 32, false", "1, 128, 32, 32, 32, true"})
+                "3, 32, 7, 7, 8, true", "3, 300, 1, 1, 1, true", "2, 64, 14, 14, 32, false", "1, 128, 32, 32, 32, false", "1, 128, 32, 32, 32, true"})
     void openClMatchesJava(int B, int C, int H, int W, int G, boolean silu) {
         float[][] j = run(TestDevices.java(), silu, B, C, H, W, G, 100 + C);
         float[][] c = run(TestDevices.openCl(), silu, B, C, H, W, G, 100 + C);
