@@ -1,0 +1,44 @@
+package dev.diffuse.kernels.activation;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+import dev.diffuse.runtime.JavaDevice;
+import dev.diffuse.runtime.Tensor;
+
+/** Java reference for {@link Activation}: plain loops split into fixed chunks across threads. */
+final class ActivationJava {
+    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+    private static final int CHUNK = 1 << 16;
+
+    private ActivationJava() {}
+
+    interface Body { void run(long from, long to); }
+
+    static void chunks(JavaDevice d, long n, Body body) {
+        int chunks = (int) ((n + CHUNK - 1) / CHUNK);
+        d.parallelFor(chunks, c -> body.run((long) c * CHUNK, Math.min(n, (long) (c + 1) * CHUNK)));
+    }
+
+    static float sigmoid(float x) { return (float) (1.0 / (1.0 + Math.exp(-x))); }
+
+    static void silu(JavaDevice d, Tensor y, Tensor x) {
+        MemorySegment ys = y.segment(), xs = x.segment();
+        chunks(d, y.numel(), (from, to) -> {
+            for (long i = from; i < to; i++) {
+                float v = xs.getAtIndex(F, i);
+                ys.setAtIndex(F, i, v * sigmoid(v));
+            }
+        });
+    }
+
+    static void siluBackward(JavaDevice d, Tensor dx, Tensor dy, Tensor x) {
+        MemorySegment dxs = dx.segment(), dys = dy.segment(), xs = x.segment();
+        chunks(d, dx.numel(), (from, to) -> {
+            for (long i = from; i < to; i++) {
+                float v = xs.getAtIndex(F, i), s = sigmoid(v);
+                dxs.setAtIndex(F, i, dys.getAtIndex(F, i) * (s + v * s * (1 - s)));
+            }
+        });
+    }
+}

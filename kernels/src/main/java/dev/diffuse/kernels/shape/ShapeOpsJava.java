@@ -1,0 +1,74 @@
+package dev.diffuse.kernels.shape;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+import dev.diffuse.runtime.JavaDevice;
+import dev.diffuse.runtime.Tensor;
+
+/** Java reference for {@link ShapeOps}: plain loops, one task per batch item or per (b, c) plane. */
+final class ShapeOpsJava {
+    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+
+    private ShapeOpsJava() {}
+
+    static void concat(JavaDevice d, Tensor out, Tensor a, Tensor b) {
+        long na = a.numel() / a.dim(0), nb = b.numel() / b.dim(0);
+        MemorySegment os = out.segment(), as = a.segment(), bs = b.segment();
+        d.parallelFor(a.dim(0), bi -> {
+            MemorySegment.copy(as, bi * na * 4, os, bi * (na + nb) * 4, na * 4);
+            MemorySegment.copy(bs, bi * nb * 4, os, (bi * (na + nb) + na) * 4, nb * 4);
+        });
+    }
+
+    static void split(JavaDevice d, Tensor da, Tensor db, Tensor dout) {
+        long na = da.numel() / da.dim(0), nb = db.numel() / db.dim(0);
+        MemorySegment os = dout.segment(), as = da.segment(), bs = db.segment();
+        d.parallelFor(da.dim(0), bi -> {
+            MemorySegment.copy(os, bi * (na + nb) * 4, as, bi * na * 4, na * 4);
+            MemorySegment.copy(os, (bi * (na + nb) + na) * 4, bs, bi * nb * 4, nb * 4);
+        });
+    }
+
+    static void upsample(JavaDevice d, Tensor y, Tensor x) {
+        int H = x.dim(2), W = x.dim(3);
+        MemorySegment ys = y.segment(), xs = x.segment();
+        d.parallelFor(x.dim(0) * x.dim(1), p -> {
+            for (int h = 0; h < 2 * H; h++)
+                for (int w = 0; w < 2 * W; w++)
+                    ys.setAtIndex(F, ((long) p * 2 * H + h) * 2 * W + w, xs.getAtIndex(F, ((long) p * H + h / 2) * W + w / 2));
+        });
+    }
+
+    static void upsampleBackward(JavaDevice d, Tensor dx, Tensor dy) {
+        int H = dx.dim(2), W = dx.dim(3);
+        MemorySegment dxs = dx.segment(), dys = dy.segment();
+        d.parallelFor(dx.dim(0) * dx.dim(1), p -> {
+            for (int h = 0; h < H; h++)
+                for (int w = 0; w < W; w++) {
+                    long r0 = ((long) p * 2 * H + 2 * h) * 2 * W + 2 * w, r1 = r0 + 2L * W;
+                    float s = (dys.getAtIndex(F, r0) + dys.getAtIndex(F, r0 + 1)) + (dys.getAtIndex(F, r1) + dys.getAtIndex(F, r1 + 1));
+                    dxs.setAtIndex(F, ((long) p * H + h) * W + w, s);
+                }
+        });
+    }
+
+    static void addBroadcast(JavaDevice d, Tensor y, Tensor x, Tensor e) {
+        int HW = x.dim(2) * x.dim(3);
+        MemorySegment ys = y.segment(), xs = x.segment(), es = e.segment();
+        d.parallelFor(x.dim(0) * x.dim(1), p -> {
+            float v = es.getAtIndex(F, p);
+            for (int i = 0; i < HW; i++) ys.setAtIndex(F, (long) p * HW + i, xs.getAtIndex(F, (long) p * HW + i) + v);
+        });
+    }
+
+    static void addBroadcastBackward(JavaDevice d, Tensor de, Tensor dy) {
+        int HW = dy.dim(2) * dy.dim(3);
+        MemorySegment des = de.segment(), dys = dy.segment();
+        d.parallelFor(dy.dim(0) * dy.dim(1), p -> {
+            double s = 0;   // fixed order over hw
+            for (int i = 0; i < HW; i++) s += dys.getAtIndex(F, (long) p * HW + i);
+            des.setAtIndex(F, p, (float) s);
+        });
+    }
+}
