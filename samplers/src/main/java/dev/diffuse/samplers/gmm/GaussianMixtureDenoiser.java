@@ -19,7 +19,7 @@ import dev.diffuse.samplers.Denoiser;
  *   EPSILON   E[eps | x_t]  = -sigma * score
  *   X0        E[x_0 | x_t]  = (x + sigma^2 score) / s                  (Tweedie)
  *   V         s eps - sigma x0 = -(sigma/s) x - (s sigma + sigma^3/s) score   (diffusers v-prediction, VP)
- *   VELOCITY  eps - x0      = -x/s - (sigma + sigma^2/s) score         (rectified flow: s = 1 - t, sigma = t)
+ *   VELOCITY  x0 - eps      = x/s + (sigma + sigma^2/s) score          (flow matching x_t = t x0 + (1-t) eps: dx_t/dt)
  * </pre>
  * Each is out = a x + b score, one kernel. The OpenCL path computes in float with the mixture parameters uploaded
  * once at construction ({@code gmm.cl}); the Java path computes each row in double from the host mixture, rows split
@@ -71,7 +71,7 @@ public final class GaussianMixtureDenoiser implements Denoiser, AutoCloseable {
             case EPSILON -> { a = 0; b = -sg; }
             case X0 -> { a = 1 / s; b = sg * sg / s; }
             case V -> { a = -sg / s; b = -(s * sg + sg * sg * sg / s); }
-            case VELOCITY -> { a = -1 / s; b = -(sg + sg * sg / s); }
+            case VELOCITY -> { a = 1 / s; b = sg + sg * sg / s; }
             default -> throw new AssertionError(p);
         }
         affineScore(out, x, s, sg, a, b);

@@ -79,13 +79,13 @@ class GaussianMixtureDenoiserTest {
                 v[i] = r[2][i];
                 vExp[i] = s * r[0][i] - sg * r[1][i];
                 fl[i] = r[3][i];
-                flExp[i] = r[0][i] - r[1][i];
+                flExp[i] = r[1][i] - r[0][i];
                 eps[i] = r[0][i];
                 epsExp[i] = -sg * r[4][i];
             }
             Close.assertClose(xs, recon, 1e-5, 1e-5, "x = s x0 + sigma eps");
             Close.assertClose(vExp, v, 1e-5, 1e-5, "v = s eps - sigma x0");
-            Close.assertClose(flExp, fl, 1e-5, 1e-5, "velocity = eps - x0");
+            Close.assertClose(flExp, fl, 1e-5, 1e-5, "velocity = x0 - eps");
             Close.assertClose(epsExp, eps, 1e-6, 1e-6, "eps = -sigma score");
         }
     }
