@@ -5,13 +5,17 @@
 //   op(B) is K x N: B is K x N (ldb = N) or, with TRANS_B=1, N x K (ldb = K).
 //   beta == 0 never reads C (so C may hold garbage or NaN). Any M, N, K >= 1: every load and store is guarded.
 //   Variants are compile-time: TRANS_A, TRANS_B in {0,1}, HAS_BIAS in {0,1}.
-//   Launch: 2-D, local = (TN/WN, TM/WM) = (16, 16), global = (ceil(N/TN)*16, ceil(M/TM)*16).
-//   Each work-group computes one TM x TN tile of C; each work-item a WM x WN block of it, with rows
-//   ly + (TM/WM)*r and columns lx + (TN/WN)*c (strided, so that local reads are conflict-free and C stores are
-//   coalesced along lx). Per K-tile the group stages TM x TK of op(A) and TK x TN of op(B) in local memory,
-//   k-major; global loads run along the contiguous dimension of each operand (coalesced for all variants).
-//   The sum over k runs in increasing k inside one work-item, so results are deterministic.
-//   Local memory: (TK*(TM+1) + TK*TN) * 4 bytes = 8.3 KB at the defaults (H100: 48 KB per group).
+//   Launch: 2-D, local = (TN/WN, TM/WM), global = (ceil(N/TN)*TN/WN, ceil(M/TM)*TM/WM).
+//   Each work-group computes one TM x TN tile of C; work-item (lx, ly) a WM x WN block of it at rows
+//   ly*WM.., columns lx*WN... Per K-tile the group stages TM x TK of op(A) and TK x TN of op(B) in local memory,
+//   k-major, so the inner loop reads its WM values of A and WN values of B as float4 (LDS.128 on NVIDIA: a warp
+//   reads 2 broadcast A vectors and 16 consecutive B vectors) for WM*WN FMAs. Global loads run along the
+//   contiguous dimension of each operand (coalesced for all variants); C stores are WN consecutive floats per
+//   work-item, consecutive across lx. The sum over k runs in increasing k inside one work-item: deterministic.
+//   Preconditions: WM, WN multiples of 4; TM % WM == TN % WN == 0.
+//   Tuning records (set by GemmCl): 64x64x16 with 4x4 per item (256 items, 9 KB local) for small problems;
+//   128x64x16 with 8x4 (256 items, 13 KB local) when there are enough tiles to fill the GPU. H100: 48 KB local
+//   per group, so 3+ groups per SM by local memory; registers (~64 accumulators + staging) limit occupancy first.
 //
 // colsum_partial / colsum_final: db[n] += sum_m dy[m][n], deterministic two-pass.
 //   colsum_partial: local = (CS_W, CS_H) = (32, 8), global = (ceil(N/32)*32, P*8). Group (gx, p) sums rows of
@@ -53,13 +57,13 @@
 #define GX (TN / WN)      /* work-items along n */
 #define GY (TM / WM)      /* work-items along m */
 #define WG (GX * GY)
-#define LDA_S (TM + 1)    /* +1: staging stores along k hit different banks */
+#define LDA_S (TM + 4)    /* +4: staging stores along k spread over banks, rows stay float4-aligned */
 
 __kernel __attribute__((reqd_work_group_size(GX, GY, 1)))
 void gemm(__global float* C, __global const float* A, __global const float* B, __global const float* bias,
           const int M, const int N, const int K, const float alpha, const float beta) {
-    __local float As[TK * LDA_S];   // As[k][m]
-    __local float Bs[TK * TN];      // Bs[k][n]
+    __local float As[TK * LDA_S] __attribute__((aligned(16)));   // As[k][m]
+    __local float Bs[TK * TN] __attribute__((aligned(16)));      // Bs[k][n]
     const int lx = get_local_id(0), ly = get_local_id(1), tid = ly * GX + lx;
     const int m0 = get_group_id(1) * TM, n0 = get_group_id(0) * TN;
 
@@ -96,8 +100,16 @@ void gemm(__global float* C, __global const float* A, __global const float* B, _
         #pragma unroll
         for (int k = 0; k < TK; k++) {
             float a[WM], b[WN];
-            for (int r = 0; r < WM; r++) a[r] = As[k * LDA_S + ly + GY * r];
-            for (int c = 0; c < WN; c++) b[c] = Bs[k * TN + lx + GX * c];
+            __local const float4* ap = (__local const float4*)(As + k * LDA_S + ly * WM);
+            __local const float4* bp = (__local const float4*)(Bs + k * TN + lx * WN);
+            for (int q = 0; q < WM / 4; q++) {
+                const float4 v = ap[q];
+                a[4 * q] = v.x; a[4 * q + 1] = v.y; a[4 * q + 2] = v.z; a[4 * q + 3] = v.w;
+            }
+            for (int q = 0; q < WN / 4; q++) {
+                const float4 v = bp[q];
+                b[4 * q] = v.x; b[4 * q + 1] = v.y; b[4 * q + 2] = v.z; b[4 * q + 3] = v.w;
+            }
             for (int r = 0; r < WM; r++)
                 for (int c = 0; c < WN; c++) acc[r][c] = fma(a[r], b[c], acc[r][c]);
         }
@@ -105,10 +117,10 @@ void gemm(__global float* C, __global const float* A, __global const float* B, _
     }
 
     for (int r = 0; r < WM; r++) {
-        const int gm = m0 + ly + GY * r;
+        const int gm = m0 + ly * WM + r;
         if (gm >= M) continue;
         for (int c = 0; c < WN; c++) {
-            const int gn = n0 + lx + GX * c;
+            const int gn = n0 + lx * WN + c;
             if (gn >= N) continue;
             float v = alpha * acc[r][c];
             if (beta != 0.0f) v += beta * C[(long)gm * N + gn];

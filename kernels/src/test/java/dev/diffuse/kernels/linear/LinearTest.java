@@ -64,6 +64,30 @@ class LinearTest {
         }
     }
 
+    /** Both OpenCL tilings on ragged shapes, whatever size the automatic choice would pick. */
+    @ParameterizedTest(name = "{0}x{1}x{2}")
+    @CsvSource({"257,93,33", "33,7,144", "129,65,17"})
+    void bothOpenClTilingsMatchJavaInAllTransposes(int m, int n, int k) {
+        ClDevice cl = TestDevices.openCl();
+        float[] a = randn(41, m * k), b = randn(42, n * k), c = randn(43, m * n), bias = randn(44, n);
+        for (GemmCl.Tiling t : new GemmCl.Tiling[]{GemmCl.SMALL, GemmCl.LARGE})
+            for (int v = 0; v < 4; v++) {
+                boolean ta = (v & 1) != 0, tb = (v & 2) != 0;
+                String what = t + " " + m + "x" + n + "x" + k + " ta=" + ta + " tb=" + tb;
+                float[][] out = new float[2][];
+                Device[] devs = {J, cl};
+                for (int i = 0; i < 2; i++)
+                    try (Tensor ta_ = Tensor.of(devs[i], a, ta ? k : m, ta ? m : k);
+                         Tensor tb_ = Tensor.of(devs[i], b, tb ? n : k, tb ? k : n);
+                         Tensor tc = Tensor.of(devs[i], c, m, n); Tensor tbias = Tensor.of(devs[i], bias, n)) {
+                        if (i == 0) Gemm.gemm(tc, ta_, tb_, tbias, ta, tb, 0.5f, -1f);
+                        else GemmCl.gemm(cl, t, tc, ta_, tb_, tbias, ta, tb, 0.5f, -1f, m, n, k);
+                        out[i] = tc.toArray();
+                    }
+                assertClose(out[0], out[1], 1e-4, 1e-4, what);
+            }
+    }
+
     @Test
     void gemmRejectsMismatchedInnerDimension() {
         try (Tensor a = Tensor.allocate(J, 3, 4); Tensor b = Tensor.allocate(J, 5, 6); Tensor c = Tensor.allocate(J, 3, 6)) {
