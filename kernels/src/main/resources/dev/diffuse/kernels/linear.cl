@@ -13,8 +13,8 @@
 //   contiguous dimension of each operand (coalesced for all variants); C stores are WN consecutive floats per
 //   work-item, consecutive across lx. The sum over k runs in increasing k inside one work-item: deterministic.
 //   Preconditions: WM, WN multiples of 4; TM % WM == TN % WN == 0.
-//   Tuning records (set by GemmCl): 64x64x16 with 4x4 per item (256 items, 9 KB local) for small problems;
-//   128x64x16 with 8x4 (256 items, 13 KB local) when there are enough tiles to fill the GPU. H100: 48 KB local
+//   Tuning records (set by GemmCl): 64x64x16 with 4x4 per item (256 items, 8.5 KB local) for small problems;
+//   128x64x16 with 8x4 (256 items, 12.8 KB local) when there are enough tiles to fill the GPU. H100: 48 KB local
 //   per group, so 3+ groups per SM by local memory; registers (~64 accumulators + staging) limit occupancy first.
 //
 // colsum_partial / colsum_final: db[n] += sum_m dy[m][n], deterministic two-pass.
@@ -58,12 +58,13 @@
 #define GY (TM / WM)      /* work-items along m */
 #define WG (GX * GY)
 #define LDA_S (TM + 4)    /* +4: staging stores along k spread over banks, rows stay float4-aligned */
+#define LDB_S (TN + 4)
 
 __kernel __attribute__((reqd_work_group_size(GX, GY, 1)))
 void gemm(__global float* C, __global const float* A, __global const float* B, __global const float* bias,
           const int M, const int N, const int K, const float alpha, const float beta) {
     __local float As[TK * LDA_S] __attribute__((aligned(16)));   // As[k][m]
-    __local float Bs[TK * TN] __attribute__((aligned(16)));      // Bs[k][n]
+    __local float Bs[TK * LDB_S] __attribute__((aligned(16)));   // Bs[k][n]
     const int lx = get_local_id(0), ly = get_local_id(1), tid = ly * GX + lx;
     const int m0 = get_group_id(1) * TM, n0 = get_group_id(0) * TN;
 
@@ -89,11 +90,11 @@ void gemm(__global float* C, __global const float* A, __global const float* B, _
 #if TRANS_B
             const int kk = l % TK, nn = l / TK;          // B is N x K: consecutive items along k
             const int gn = n0 + nn, gk = k0 + kk;
-            Bs[kk * TN + nn] = (gn < N && gk < K) ? B[(long)gn * K + gk] : 0.0f;
+            Bs[kk * LDB_S + nn] = (gn < N && gk < K) ? B[(long)gn * K + gk] : 0.0f;
 #else
             const int nn = l % TN, kk = l / TN;          // B is K x N: consecutive items along n
             const int gn = n0 + nn, gk = k0 + kk;
-            Bs[kk * TN + nn] = (gn < N && gk < K) ? B[(long)gk * N + gn] : 0.0f;
+            Bs[kk * LDB_S + nn] = (gn < N && gk < K) ? B[(long)gk * N + gn] : 0.0f;
 #endif
         }
         barrier(CLK_LOCAL_MEM_FENCE);
@@ -101,7 +102,7 @@ void gemm(__global float* C, __global const float* A, __global const float* B, _
         for (int k = 0; k < TK; k++) {
             float a[WM], b[WN];
             __local const float4* ap = (__local const float4*)(As + k * LDA_S + ly * WM);
-            __local const float4* bp = (__local const float4*)(Bs + k * TN + lx * WN);
+            __local const float4* bp = (__local const float4*)(Bs + k * LDB_S + lx * WN);
             for (int q = 0; q < WM / 4; q++) {
                 const float4 v = ap[q];
                 a[4 * q] = v.x; a[4 * q + 1] = v.y; a[4 * q + 2] = v.z; a[4 * q + 3] = v.w;
