@@ -1,0 +1,391 @@
+/*
+ * attention.cl: scaled dot-product attention core, flash-attention style (no N x N matrix in global memory).
+ *
+ * Layout: Q, K, V, O, dQ, dK, dV are (BH, N, D) contiguous (BH = batch * heads); L (logsumexp) and DELTA are
+ * (BH, N). Forward: S = scale Q K^T, L = logsumexp_rows(S), O = exp(S - L) V. Backward (flash-attention-2):
+ * P = exp(S - L), dV = P^T dO, dP = dO V^T, delta_i = sum_d dO_id O_id, dS = P (dP - delta),
+ * dQ = scale dS K, dK = scale dS^T Q.
+ *
+ * Kernels (2-D launches, work-group (16, 16): tx = local id 0, ty = local id 1; group id 1 = bh):
+ *   attn_forward  group id 0 = query tile of BR = 16 RM rows. Q tile in local memory; loops over key tiles of
+ *                 BC = 16 CN rows (K then V through one local buffer); online softmax with a running row max m
+ *                 and per-thread partial row sums l (rescaled by exp(m_old - m_new)), reduced in fixed order at
+ *                 the end. Thread (tx, ty) owns score rows ty + 16 i, columns tx + 16 j, output columns tx + 16 j.
+ *   attn_delta    1-D, one work-item per row: DELTA = rowsum(dO * O).
+ *   attn_bwd_kv   group id 0 = key tile of BC keys; K, V tile resident in local memory; loops over all query tiles
+ *                 of BR rows streaming Q, dO in D-chunks of DC columns; accumulates dK, dV in registers (thread
+ *                 owns keys ty + 16 i, columns tx + 16 j). Writes dK, dV.
+ *   attn_bwd_q    group id 0 = query tile of BR rows; Q, dO tile resident; loops over all key tiles streaming K, V
+ *                 in D-chunks; accumulates dQ in registers. Writes dQ.
+ *   attn_tokens_to_heads / attn_heads_to_tokens  1-D: (B, N, HEADS*D) <-> (B, HEADS, N, D).
+ * All sums run in a fixed order (no atomics), so results are bit-identical run to run.
+ *
+ * Defines (set by AttentionCl): HEAD_DIM = D (any 1..256); DPAD = D rounded up to a multiple of 16 (of DC when
+ * D > DC); RM, CN (forward tile multipliers); BR, BC (backward tiles, multiples of 16); DC (backward D-chunk,
+ * divides DPAD). Local memory stays under 48 KB for every configuration AttentionCl picks.
+ */
+#ifndef HEAD_DIM
+#define HEAD_DIM 64
+#endif
+#ifndef DPAD
+#define DPAD 64
+#endif
+#ifndef RM
+#define RM 4
+#endif
+#ifndef CN
+#define CN 2
+#endif
+#ifndef BR
+#define BR 32
+#endif
+#ifndef BC
+#define BC 32
+#endif
+#ifndef DC
+#define DC DPAD
+#endif
+
+#define T 16
+#define DP1 (DPAD + 1)      /* padded local row stride: rows indexed by tx hit distinct banks */
+#define DC1 (DC + 1)
+#define DJ (DPAD / T)       /* output columns per thread */
+#define NCHUNK (DPAD / DC)
+
+/* rows [row0, row0 + rows) x columns [col0, col0 + cols) of a (N, D) matrix into dst (stride ld), zero-padded */
+static void load_tile(__local float* dst, int ld, __global const float* src, int row0, int rows,
+                      int col0, int cols, int n, int tid) {
+    for (int e = tid; e < rows * cols; e += T * T) {
+        int r = e / cols, d = e - r * cols;
+        int gr = row0 + r, gd = col0 + d;
+        dst[r * ld + d] = (gr < n && gd < HEAD_DIM) ? src[gr * HEAD_DIM + gd] : 0.0f;
+    }
+}
+
+#define FBR (T * RM)
+#define FBC (T * CN)
+
+__kernel __attribute__((reqd_work_group_size(T, T, 1)))
+void attn_forward(__global float* O, __global float* L, __global const float* Q, __global const float* K,
+                  __global const float* V, const int n, const float scale) {
+    __local float Qs[FBR * DP1];
+    __local float KVs[FBC * DP1];
+    __local float Ps[FBR * (FBC + 1)];
+    __local float red[FBR * T];
+    const int tx = get_local_id(0), ty = get_local_id(1), tid = ty * T + tx;
+    const int q0 = get_group_id(0) * FBR, bh = get_group_id(1);
+    const size_t base = (size_t)bh * n * HEAD_DIM;
+    Q += base; K += base; V += base; O += base;
+
+    load_tile(Qs, DP1, Q, q0, FBR, 0, DPAD, n, tid);
+    float o[RM][DJ], m[RM], l[RM];
+    #pragma unroll
+    for (int i = 0; i < RM; i++) {
+        m[i] = -INFINITY; l[i] = 0.0f;
+        #pragma unroll
+        for (int j = 0; j < DJ; j++) o[i][j] = 0.0f;
+    }
+    for (int k0 = 0; k0 < n; k0 += FBC) {
+        barrier(CLK_LOCAL_MEM_FENCE);            /* previous P V product done with KVs, Ps */
+        load_tile(KVs, DP1, K, k0, FBC, 0, DPAD, n, tid);
+        barrier(CLK_LOCAL_MEM_FENCE);
+        float s[RM][CN];
+        #pragma unroll
+        for (int i = 0; i < RM; i++)
+            #pragma unroll
+            for (int j = 0; j < CN; j++) s[i][j] = 0.0f;
+        for (int d = 0; d < DPAD; d++) {
+            float qv[RM], kv[CN];
+            #pragma unroll
+            for (int i = 0; i < RM; i++) qv[i] = Qs[(ty + T * i) * DP1 + d];
+            #pragma unroll
+            for (int j = 0; j < CN; j++) kv[j] = KVs[(tx + T * j) * DP1 + d];
+            #pragma unroll
+            for (int i = 0; i < RM; i++)
+                #pragma unroll
+                for (int j = 0; j < CN; j++) s[i][j] = fma(qv[i], kv[j], s[i][j]);
+        }
+        #pragma unroll
+        for (int i = 0; i < RM; i++) {
+            float mx = -INFINITY;
+            #pragma unroll
+            for (int j = 0; j < CN; j++) {
+                s[i][j] = (k0 + tx + T * j < n) ? s[i][j] * scale : -INFINITY;
+                mx = fmax(mx, s[i][j]);
+            }
+            red[(ty + T * i) * T + tx] = mx;
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);            /* K no longer needed; partial maxima visible */
+        load_tile(KVs, DP1, V, k0, FBC, 0, DPAD, n, tid);
+        #pragma unroll
+        for (int i = 0; i < RM; i++) {
+            const int r = ty + T * i;
+            float mt = -INFINITY;
+            for (int t = 0; t < T; t++) mt = fmax(mt, red[r * T + t]);
+            const float mnew = fmax(m[i], mt);   /* finite: key k0 < n is always valid */
+            const float alpha = exp(m[i] - mnew);
+            m[i] = mnew;
+            float ps = 0.0f;
+            #pragma unroll
+            for (int j = 0; j < CN; j++) {
+                float p = exp(s[i][j] - mnew);
+                Ps[r * (FBC + 1) + tx + T * j] = p;
+                ps += p;
+            }
+            l[i] = l[i] * alpha + ps;
+            #pragma unroll
+            for (int j = 0; j < DJ; j++) o[i][j] *= alpha;
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);            /* P and V tile ready */
+        for (int c = 0; c < FBC; c++) {
+            float p[RM];
+            #pragma unroll
+            for (int i = 0; i < RM; i++) p[i] = Ps[(ty + T * i) * (FBC + 1) + c];
+            #pragma unroll
+            for (int j = 0; j < DJ; j++) {
+                float v = KVs[c * DP1 + tx + T * j];
+                #pragma unroll
+                for (int i = 0; i < RM; i++) o[i][j] = fma(p[i], v, o[i][j]);
+            }
+        }
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+    #pragma unroll
+    for (int i = 0; i < RM; i++) red[(ty + T * i) * T + tx] = l[i];
+    barrier(CLK_LOCAL_MEM_FENCE);
+    #pragma unroll
+    for (int i = 0; i < RM; i++) {
+        const int r = ty + T * i, qr = q0 + r;
+        float lt = 0.0f;
+        for (int t = 0; t < T; t++) lt += red[r * T + t];
+        if (qr < n) {
+            const float inv = 1.0f / lt;
+            #pragma unroll
+            for (int j = 0; j < DJ; j++) {
+                int d = tx + T * j;
+                if (d < HEAD_DIM) O[qr * HEAD_DIM + d] = o[i][j] * inv;
+            }
+            if (tx == 0) L[(size_t)bh * n + qr] = m[i] + log(lt);
+        }
+    }
+}
+
+__kernel void attn_delta(__global float* DELTA, __global const float* dO, __global const float* O, const int rows) {
+    const int row = get_global_id(0);
+    if (row >= rows) return;
+    const size_t base = (size_t)row * HEAD_DIM;
+    float acc = 0.0f;
+    for (int d = 0; d < HEAD_DIM; d++) acc = fma(dO[base + d], O[base + d], acc);
+    DELTA[row] = acc;
+}
+
+#define RI (BR / T)
+#define CJ (BC / T)
+#define KI (BC / T)
+
+__kernel __attribute__((reqd_work_group_size(T, T, 1)))
+void attn_bwd_kv(__global float* dK, __global float* dV, __global const float* dO, __global const float* Q,
+                 __global const float* K, __global const float* V, __global const float* L,
+                 __global const float* DELTA, const int n, const float scale) {
+    __local float Ks[BC * DP1], Vs[BC * DP1];
+    __local float Qc[BR * DC1], dOc[BR * DC1];
+    __local float Ps[BR * (BC + 1)], dSs[BR * (BC + 1)];
+    __local float Ls[BR], Ds[BR];
+    const int tx = get_local_id(0), ty = get_local_id(1), tid = ty * T + tx;
+    const int k0 = get_group_id(0) * BC, bh = get_group_id(1);
+    const size_t base = (size_t)bh * n * HEAD_DIM;
+    Q += base; K += base; V += base; dO += base; dK += base; dV += base;
+    L += (size_t)bh * n; DELTA += (size_t)bh * n;
+
+    load_tile(Ks, DP1, K, k0, BC, 0, DPAD, n, tid);
+    load_tile(Vs, DP1, V, k0, BC, 0, DPAD, n, tid);
+    float dk[KI][DJ], dv[KI][DJ];
+    #pragma unroll
+    for (int i = 0; i < KI; i++)
+        #pragma unroll
+        for (int j = 0; j < DJ; j++) { dk[i][j] = 0.0f; dv[i][j] = 0.0f; }
+
+    for (int q0 = 0; q0 < n; q0 += BR) {
+        /* phase A: S = Q K^T and dP = dO V^T on the BR x BC tile, summed over D-chunks */
+        float s[RI][CJ], dp[RI][CJ];
+        #pragma unroll
+        for (int i = 0; i < RI; i++)
+            #pragma unroll
+            for (int j = 0; j < CJ; j++) { s[i][j] = 0.0f; dp[i][j] = 0.0f; }
+        for (int ch = 0; ch < NCHUNK; ch++) {
+            barrier(CLK_LOCAL_MEM_FENCE);
+            load_tile(Qc, DC1, Q, q0, BR, ch * DC, DC, n, tid);
+            load_tile(dOc, DC1, dO, q0, BR, ch * DC, DC, n, tid);
+            if (ch == 0 && tid < BR) {
+                Ls[tid] = q0 + tid < n ? L[q0 + tid] : 0.0f;
+                Ds[tid] = q0 + tid < n ? DELTA[q0 + tid] : 0.0f;
+            }
+            barrier(CLK_LOCAL_MEM_FENCE);
+            for (int d = 0; d < DC; d++) {
+                float qv[RI], ov[RI], kv[CJ], vv[CJ];
+                #pragma unroll
+                for (int i = 0; i < RI; i++) { qv[i] = Qc[(ty + T * i) * DC1 + d]; ov[i] = dOc[(ty + T * i) * DC1 + d]; }
+                #pragma unroll
+                for (int j = 0; j < CJ; j++) { kv[j] = Ks[(tx + T * j) * DP1 + ch * DC + d]; vv[j] = Vs[(tx + T * j) * DP1 + ch * DC + d]; }
+                #pragma unroll
+                for (int i = 0; i < RI; i++)
+                    #pragma unroll
+                    for (int j = 0; j < CJ; j++) { s[i][j] = fma(qv[i], kv[j], s[i][j]); dp[i][j] = fma(ov[i], vv[j], dp[i][j]); }
+            }
+        }
+        #pragma unroll
+        for (int i = 0; i < RI; i++)
+            #pragma unroll
+            for (int j = 0; j < CJ; j++) {
+                const int r = ty + T * i, c = tx + T * j;
+                const bool valid = q0 + r < n && k0 + c < n;
+                const float p = valid ? exp(s[i][j] * scale - Ls[r]) : 0.0f;
+                Ps[r * (BC + 1) + c] = p;
+                dSs[r * (BC + 1) + c] = p * (dp[i][j] - Ds[r]);
+            }
+        /* phase B: dV += P^T dO, dK += dS^T Q, chunk by chunk (the last chunk of phase A is still loaded) */
+        #pragma unroll
+        for (int cc = 0; cc < NCHUNK; cc++) {
+            const int ch = NCHUNK - 1 - cc;
+            if (cc > 0) {
+                barrier(CLK_LOCAL_MEM_FENCE);
+                load_tile(Qc, DC1, Q, q0, BR, ch * DC, DC, n, tid);
+                load_tile(dOc, DC1, dO, q0, BR, ch * DC, DC, n, tid);
+            }
+            barrier(CLK_LOCAL_MEM_FENCE);
+            for (int r = 0; r < BR; r++) {
+                float p[KI], ds[KI];
+                #pragma unroll
+                for (int i = 0; i < KI; i++) { p[i] = Ps[r * (BC + 1) + ty + T * i]; ds[i] = dSs[r * (BC + 1) + ty + T * i]; }
+                #pragma unroll
+                for (int jj = 0; jj < DC / T; jj++) {
+                    const float qv = Qc[r * DC1 + tx + T * jj], ov = dOc[r * DC1 + tx + T * jj];
+                    #pragma unroll
+                    for (int i = 0; i < KI; i++) {
+                        dv[i][ch * (DC / T) + jj] = fma(p[i], ov, dv[i][ch * (DC / T) + jj]);
+                        dk[i][ch * (DC / T) + jj] = fma(ds[i], qv, dk[i][ch * (DC / T) + jj]);
+                    }
+                }
+            }
+        }
+    }
+    #pragma unroll
+    for (int i = 0; i < KI; i++) {
+        const int c = k0 + ty + T * i;
+        if (c < n)
+            #pragma unroll
+            for (int j = 0; j < DJ; j++) {
+                const int d = tx + T * j;
+                if (d < HEAD_DIM) { dK[c * HEAD_DIM + d] = scale * dk[i][j]; dV[c * HEAD_DIM + d] = dv[i][j]; }
+            }
+    }
+}
+
+__kernel __attribute__((reqd_work_group_size(T, T, 1)))
+void attn_bwd_q(__global float* dQ, __global const float* dO, __global const float* Q, __global const float* K,
+                __global const float* V, __global const float* L, __global const float* DELTA,
+                const int n, const float scale) {
+    __local float Qs[BR * DP1], dOs[BR * DP1];
+    __local float Kc[BC * DC1], Vc[BC * DC1];
+    __local float dSs[BR * (BC + 1)];
+    const int tx = get_local_id(0), ty = get_local_id(1), tid = ty * T + tx;
+    const int q0 = get_group_id(0) * BR, bh = get_group_id(1);
+    const size_t base = (size_t)bh * n * HEAD_DIM;
+    Q += base; K += base; V += base; dO += base; dQ += base;
+    L += (size_t)bh * n; DELTA += (size_t)bh * n;
+
+    load_tile(Qs, DP1, Q, q0, BR, 0, DPAD, n, tid);
+    load_tile(dOs, DP1, dO, q0, BR, 0, DPAD, n, tid);
+    float lr[RI], dr[RI], dq[RI][DJ];
+    #pragma unroll
+    for (int i = 0; i < RI; i++) {
+        const int qr = q0 + ty + T * i;
+        lr[i] = qr < n ? L[qr] : 0.0f;
+        dr[i] = qr < n ? DELTA[qr] : 0.0f;
+        #pragma unroll
+        for (int j = 0; j < DJ; j++) dq[i][j] = 0.0f;
+    }
+    for (int k0 = 0; k0 < n; k0 += BC) {
+        float s[RI][CJ], dp[RI][CJ];
+        #pragma unroll
+        for (int i = 0; i < RI; i++)
+            #pragma unroll
+            for (int j = 0; j < CJ; j++) { s[i][j] = 0.0f; dp[i][j] = 0.0f; }
+        for (int ch = 0; ch < NCHUNK; ch++) {
+            barrier(CLK_LOCAL_MEM_FENCE);
+            load_tile(Kc, DC1, K, k0, BC, ch * DC, DC, n, tid);
+            load_tile(Vc, DC1, V, k0, BC, ch * DC, DC, n, tid);
+            barrier(CLK_LOCAL_MEM_FENCE);
+            for (int d = 0; d < DC; d++) {
+                float qv[RI], ov[RI], kv[CJ], vv[CJ];
+                #pragma unroll
+                for (int i = 0; i < RI; i++) { qv[i] = Qs[(ty + T * i) * DP1 + ch * DC + d]; ov[i] = dOs[(ty + T * i) * DP1 + ch * DC + d]; }
+                #pragma unroll
+                for (int j = 0; j < CJ; j++) { kv[j] = Kc[(tx + T * j) * DC1 + d]; vv[j] = Vc[(tx + T * j) * DC1 + d]; }
+                #pragma unroll
+                for (int i = 0; i < RI; i++)
+                    #pragma unroll
+                    for (int j = 0; j < CJ; j++) { s[i][j] = fma(qv[i], kv[j], s[i][j]); dp[i][j] = fma(ov[i], vv[j], dp[i][j]); }
+            }
+        }
+        #pragma unroll
+        for (int i = 0; i < RI; i++)
+            #pragma unroll
+            for (int j = 0; j < CJ; j++) {
+                const int r = ty + T * i, c = tx + T * j;
+                const bool valid = q0 + r < n && k0 + c < n;
+                const float p = valid ? exp(s[i][j] * scale - lr[i]) : 0.0f;
+                dSs[r * (BC + 1) + c] = p * (dp[i][j] - dr[i]);
+            }
+        /* dQ += dS K, chunk by chunk (the last chunk of K is still loaded) */
+        #pragma unroll
+        for (int cc = 0; cc < NCHUNK; cc++) {
+            const int ch = NCHUNK - 1 - cc;
+            if (cc > 0) {
+                barrier(CLK_LOCAL_MEM_FENCE);
+                load_tile(Kc, DC1, K, k0, BC, ch * DC, DC, n, tid);
+            }
+            barrier(CLK_LOCAL_MEM_FENCE);
+            for (int c = 0; c < BC; c++) {
+                float ds[RI];
+                #pragma unroll
+                for (int i = 0; i < RI; i++) ds[i] = dSs[(ty + T * i) * (BC + 1) + c];
+                #pragma unroll
+                for (int jj = 0; jj < DC / T; jj++) {
+                    const float kv = Kc[c * DC1 + tx + T * jj];
+                    #pragma unroll
+                    for (int i = 0; i < RI; i++) dq[i][ch * (DC / T) + jj] = fma(ds[i], kv, dq[i][ch * (DC / T) + jj]);
+                }
+            }
+        }
+    }
+    #pragma unroll
+    for (int i = 0; i < RI; i++) {
+        const int qr = q0 + ty + T * i;
+        if (qr < n)
+            #pragma unroll
+            for (int j = 0; j < DJ; j++) {
+                const int d = tx + T * j;
+                if (d < HEAD_DIM) dQ[qr * HEAD_DIM + d] = scale * dq[i][j];
+            }
+    }
+}
+
+/* y[b, h, t, d] = x[b, t, h * hd + d]; one work-item per element of y (reads runs of hd, writes coalesced) */
+__kernel void attn_tokens_to_heads(__global float* y, __global const float* x, const int heads, const int n,
+                                   const int hd, const int total) {
+    const int e = get_global_id(0);
+    if (e >= total) return;
+    const int d = e % hd, t = (e / hd) % n, h = (e / (hd * n)) % heads, b = e / (hd * n * heads);
+    y[e] = x[((size_t)b * n + t) * heads * hd + h * hd + d];
+}
+
+/* x[b, t, h * hd + d] = y[b, h, t, d]; one work-item per element of x */
+__kernel void attn_heads_to_tokens(__global float* x, __global const float* y, const int heads, const int n,
+                                   const int hd, const int total) {
+    const int e = get_global_id(0);
+    if (e >= total) return;
+    const int c = e % (heads * hd), t = (e / (heads * hd)) % n, b = e / (heads * hd * n);
+    const int h = c / hd, d = c - h * hd;
+    x[e] = y[(((size_t)b * heads + h) * n + t) * hd + d];
+}
