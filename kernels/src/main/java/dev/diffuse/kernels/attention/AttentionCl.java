@@ -13,6 +13,8 @@ import dev.diffuse.runtime.Tensor;
  *   DPAD &lt;= 128:  forward BR=32, BC=32;  backward BR=BC=16, DC=DPAD
  *   DPAD &lt;= 256:  forward BR=16, BC=16;  backward BR=BC=16, DC=64 (Q/dO or K/V streamed in 64-column chunks)
  * </pre>
+ * The forward uses the float4 variant {@code attn_forward_v4} when DPAD is a multiple of 64 (D = 64, 128, 256 of
+ * the U-Nets), else the scalar {@code attn_forward}.
  */
 final class AttentionCl {
     static final String SRC = "dev/diffuse/kernels/attention.cl";
@@ -35,7 +37,8 @@ final class AttentionCl {
         int bh = q.dim(0) * q.dim(1), n = q.dim(2), d = q.dim(3), dp = dpad(d);
         int[] t = forwardTile(dp);
         int br = T * t[0];
-        c.kernel(SRC, "attn_forward", Map.of("HEAD_DIM", d, "DPAD", dp, "RM", t[0], "CN", t[1]))
+        String kernel = dp % 64 == 0 ? "attn_forward_v4" : "attn_forward";
+        c.kernel(SRC, kernel, Map.of("HEAD_DIM", d, "DPAD", dp, "RM", t[0], "CN", t[1]))
                 .launch(new long[]{(long) (n + br - 1) / br * T, (long) bh * T}, new long[]{T, T}, o, lse, q, k, v, n, scale);
     }
 
