@@ -7,7 +7,7 @@ import dev.diffuse.runtime.Tensor;
 
 /**
  * OpenCL launcher for {@link Attention}. Work-groups are 16 x 16 threads; tile sizes depend on the padded head
- * dim DPAD so local memory stays under 48 KB (see attention.cl):
+ * dim DPAD so local memory stays under 48 KB (see attention.cl, attention_backward.cl):
  * <pre>
  *   DPAD &lt;= 64:   forward BR=64, BC=32;  backward BR=BC=32, DC=DPAD
  *   DPAD &lt;= 128:  forward BR=32, BC=32;  backward BR=BC=16, DC=DPAD
@@ -18,6 +18,7 @@ import dev.diffuse.runtime.Tensor;
  */
 final class AttentionCl {
     static final String SRC = "dev/diffuse/kernels/attention.cl";
+    static final String BACKWARD = "dev/diffuse/kernels/attention_backward.cl";
     static final int T = 16;
 
     private AttentionCl() {}
@@ -47,10 +48,10 @@ final class AttentionCl {
         int bh = q.dim(0) * q.dim(1), n = q.dim(2), d = q.dim(3), dp = dpad(d);
         int[] t = backwardTile(dp);
         Map<String, Integer> defs = Map.of("HEAD_DIM", d, "DPAD", dp, "BR", t[0], "BC", t[1], "DC", t[2]);
-        c.kernel(SRC, "attn_delta", Map.of("HEAD_DIM", d)).launch1d((long) bh * n, 256, delta, dO, o, bh * n);
-        c.kernel(SRC, "attn_bwd_kv", defs).launch(new long[]{(long) (n + t[1] - 1) / t[1] * T, (long) bh * T},
+        c.kernel(BACKWARD, "attn_delta", Map.of("HEAD_DIM", d)).launch1d((long) bh * n, 256, delta, dO, o, bh * n);
+        c.kernel(BACKWARD, "attn_bwd_kv", defs).launch(new long[]{(long) (n + t[1] - 1) / t[1] * T, (long) bh * T},
                 new long[]{T, T}, dk, dv, dO, q, k, v, lse, delta, n, scale);
-        c.kernel(SRC, "attn_bwd_q", defs).launch(new long[]{(long) (n + t[0] - 1) / t[0] * T, (long) bh * T},
+        c.kernel(BACKWARD, "attn_bwd_q", defs).launch(new long[]{(long) (n + t[0] - 1) / t[0] * T, (long) bh * T},
                 new long[]{T, T}, dq, dO, q, k, v, lse, delta, n, scale);
     }
 
