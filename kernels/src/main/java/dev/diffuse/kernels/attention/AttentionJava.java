@@ -2,6 +2,10 @@ package dev.diffuse.kernels.attention;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
 import dev.diffuse.runtime.JavaDevice;
 import dev.diffuse.runtime.Tensor;
@@ -12,7 +16,8 @@ import dev.diffuse.runtime.Tensor;
  *   <li>{@link #referenceForward} / {@link #referenceBackward}: the spec, in double, on arrays, with the N x N
  *       score matrix materialised (scores, softmax, matmul) per (batch, head).</li>
  *   <li>{@link #forward} / {@link #backward}: the Java device path, float, parallel over (batch * head, row block);
- *       one score row at a time (never N x N), same recompute-from-L scheme as the OpenCL backward.</li>
+ *       one score row at a time (never N x N), same recompute-from-L scheme as the OpenCL backward; dot products
+ *       and row updates use the Vector API with lanes summed in a fixed order.</li>
  * </ul>
  */
 final class AttentionJava {
@@ -85,10 +90,30 @@ final class AttentionJava {
 
     // ------------------------------------------------------------------ Java device path (float)
 
-    private static float dot(MemorySegment a, int ia, MemorySegment b, int ib, int d) {
+    private static final VectorSpecies<Float> SP = FloatVector.SPECIES_PREFERRED;
+    private static final ByteOrder NO = ByteOrder.nativeOrder();
+
+    /** a[ia..ia+d) . b[ib..ib+d): lane-wise FMA, then the lanes summed in index order (deterministic). */
+    static float dot(MemorySegment a, int ia, MemorySegment b, int ib, int d) {
+        int e = 0, len = SP.length();
         float s = 0f;
-        for (int e = 0; e < d; e++) s += a.getAtIndex(F, ia + e) * b.getAtIndex(F, ib + e);
+        if (d >= len) {
+            FloatVector acc = FloatVector.zero(SP);
+            for (; e <= d - len; e += len)
+                acc = FloatVector.fromMemorySegment(SP, a, 4L * (ia + e), NO).fma(FloatVector.fromMemorySegment(SP, b, 4L * (ib + e), NO), acc);
+            for (int t = 0; t < len; t++) s += acc.lane(t);
+        }
+        for (; e < d; e++) s += a.getAtIndex(F, ia + e) * b.getAtIndex(F, ib + e);
         return s;
+    }
+
+    /** acc[0..d) += p * x[ix..ix+d). */
+    static void axpy(float[] acc, float p, MemorySegment x, int ix, int d) {
+        int e = 0, len = SP.length();
+        FloatVector pv = FloatVector.broadcast(SP, p);
+        for (; e <= d - len; e += len)
+            FloatVector.fromMemorySegment(SP, x, 4L * (ix + e), NO).fma(pv, FloatVector.fromArray(SP, acc, e)).intoArray(acc, e);
+        for (; e < d; e++) acc[e] += p * x.getAtIndex(F, ix + e);
     }
 
     static void forward(JavaDevice dev, Tensor o, Tensor lse, Tensor q, Tensor k, Tensor v, float scale) {
@@ -108,7 +133,7 @@ final class AttentionJava {
                 for (int j = 0; j < n; j++) {
                     float p = (float) Math.exp(s[j] - max);
                     sum += p;
-                    for (int e = 0; e < d; e++) acc[e] += p * vs.getAtIndex(F, b + j * d + e);
+                    axpy(acc, p, vs, b + j * d, d);
                 }
                 for (int e = 0; e < d; e++) os.setAtIndex(F, b + i * d + e, acc[e] / sum);
                 ls.setAtIndex(F, h * n + i, max + (float) Math.log(sum));
@@ -136,7 +161,7 @@ final class AttentionJava {
                 for (int j = 0; j < n; j++) {
                     float p = (float) Math.exp(scale * dot(qs, b + i * d, ks, b + j * d, d) - li);
                     float ds = p * (dot(dos, b + i * d, vs, b + j * d, d) - di);
-                    for (int e = 0; e < d; e++) acc[e] += ds * ks.getAtIndex(F, b + j * d + e);
+                    axpy(acc, ds, ks, b + j * d, d);
                 }
                 for (int e = 0; e < d; e++) dqs.setAtIndex(F, b + i * d + e, scale * acc[e]);
             }
@@ -151,10 +176,8 @@ final class AttentionJava {
                 for (int i = 0; i < n; i++) {
                     float p = (float) Math.exp(scale * dot(qs, b + i * d, ks, b + j * d, d) - ls.getAtIndex(F, h * n + i));
                     float ds = p * (dot(dos, b + i * d, vs, b + j * d, d) - des.getAtIndex(F, h * n + i));
-                    for (int e = 0; e < d; e++) {
-                        ak[e] += ds * qs.getAtIndex(F, b + i * d + e);
-                        av[e] += p * dos.getAtIndex(F, b + i * d + e);
-                    }
+                    axpy(ak, ds, qs, b + i * d, d);
+                    axpy(av, p, dos, b + i * d, d);
                 }
                 for (int e = 0; e < d; e++) {
                     dks.setAtIndex(F, b + j * d + e, scale * ak[e]);
