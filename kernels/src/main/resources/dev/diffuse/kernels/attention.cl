@@ -13,6 +13,7 @@
  *                 the end. Thread (tx, ty) owns score rows ty + 16 i, columns tx + 16 j, output columns tx + 16 j.
  *   attn_forward_v4  the same with float4 local reads, for DPAD % 64 == 0 (see its comment).
  *   attn_tokens_to_heads / attn_heads_to_tokens  1-D: (B, N, HEADS*D) <-> (B, HEADS, N, D).
+ *   attn_transpose  batched 2-D transpose through 32 x 32 local tiles: (B, HEADS*D, N) <-> (B, HEADS, N, D).
  * In attention_backward.cl:
  *   attn_delta    1-D, one work-item per row: DELTA = rowsum(dO * O).
  *   attn_bwd_kv   group id 0 = key tile of BC keys; K, V tile resident in local memory; loops over all query tiles
@@ -279,4 +280,23 @@ __kernel void attn_heads_to_tokens(__global float* x, __global const float* y, c
     const int c = e % (heads * hd), t = (e / (heads * hd)) % n, b = e / (heads * hd * n);
     const int h = c / hd, d = c - h * hd;
     x[e] = y[(((size_t)b * heads + h) * n + t) * hd + d];
+}
+
+/*
+ * out (BATCH, cols, rows) = transpose of each in (BATCH, rows, cols) matrix; group id 2 = batch. A 32 x 32 tile
+ * goes through local memory (row stride 33: conflict-free column reads) so global reads and writes are both
+ * coalesced. channelsToHeads: in = x (B, C, N) = (B heads, D, N); headsToChannels: in = y (B heads, N, D).
+ */
+#define TT 32
+__kernel __attribute__((reqd_work_group_size(TT, 8, 1)))
+void attn_transpose(__global float* out, __global const float* in, const int rows, const int cols) {
+    __local float tile[TT * (TT + 1)];
+    const int tx = get_local_id(0), ty = get_local_id(1);
+    const int c0 = get_group_id(0) * TT, r0 = get_group_id(1) * TT;
+    const size_t base = (size_t)get_group_id(2) * rows * cols;
+    for (int k = ty; k < TT; k += 8)
+        if (r0 + k < rows && c0 + tx < cols) tile[k * (TT + 1) + tx] = in[base + (size_t)(r0 + k) * cols + c0 + tx];
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int k = ty; k < TT; k += 8)
+        if (c0 + k < cols && r0 + tx < rows) out[base + (size_t)(c0 + k) * rows + r0 + tx] = tile[tx * (TT + 1) + k];
 }

@@ -65,7 +65,10 @@ public final class Attention {
         }
     }
 
-    /** y[b, h, t, d] = x[b, t, h * D + d]: x (B, N, heads * D) to y (B, heads, N, D). Its VJP is {@link #headsToTokens}. */
+    /**
+     * y[b, h, t, d] = x[b, t, h * D + d]: x (B, N, heads * D) to y (B, heads, N, D). Its VJP is {@link #headsToTokens}.
+     * For heads = 1 the two layouts coincide: use {@code x.reshape(B, 1, N, C)} instead of a copy.
+     */
     public static void tokensToHeads(Tensor y, Tensor x, int heads) {
         int[] s = transposeShape("tokensToHeads", x, heads);
         Checks.shape("tokensToHeads", "y", y, s);
@@ -83,6 +86,41 @@ public final class Attention {
             case JavaDevice j -> AttentionJava.transpose(j, x, y, s[0], heads, s[2], s[3], false);
             case ClDevice c -> AttentionCl.transpose(c, x, y, s[0], heads, s[2], s[3], false);
         }
+    }
+
+    /**
+     * y[b, h, t, d] = x[b, h * D + d, t]: channel-first tokens x (B, heads * D, H, W) or (B, heads * D, N) to
+     * y (B, heads, N, D), a transpose of each (D, N) block. With Q/K/V projections done channel-first (a 1x1
+     * convolution, W x), this replaces the (B, C, N) to (B, N, C) transpose. Its VJP is {@link #headsToChannels}.
+     */
+    public static void channelsToHeads(Tensor y, Tensor x, int heads) {
+        int[] s = channelsShape("channelsToHeads", x, heads);
+        Checks.shape("channelsToHeads", "y", y, s);
+        switch (Checks.sameDevice("channelsToHeads", y, x)) {
+            case JavaDevice j -> AttentionJava.batchedTranspose(j, y, x, s[0] * heads, s[3], s[2]);
+            case ClDevice c -> AttentionCl.batchedTranspose(c, y, x, s[0] * heads, s[3], s[2]);
+        }
+    }
+
+    /** x[b, h * D + d, t] = y[b, h, t, d]: the inverse of {@link #channelsToHeads} (and its VJP). */
+    public static void headsToChannels(Tensor x, Tensor y, int heads) {
+        int[] s = channelsShape("headsToChannels", x, heads);
+        Checks.shape("headsToChannels", "y", y, s);
+        switch (Checks.sameDevice("headsToChannels", x, y)) {
+            case JavaDevice j -> AttentionJava.batchedTranspose(j, x, y, s[0] * heads, s[2], s[3]);
+            case ClDevice c -> AttentionCl.batchedTranspose(c, x, y, s[0] * heads, s[2], s[3]);
+        }
+    }
+
+    /** (B, heads, N, D) for a channel-first x (B, C, spatial...) with N = product of the spatial dims. */
+    private static int[] channelsShape(String op, Tensor x, int heads) {
+        if (x.rank() < 3)
+            throw new IllegalArgumentException(op + ": channel-first tensor must be (B, C, N) or (B, C, H, W), got " + x);
+        Checks.positive(op, "heads", heads);
+        if (x.dim(1) % heads != 0)
+            throw new IllegalArgumentException(op + ": channels " + x.dim(1) + " of " + x + " must be divisible by heads = " + heads);
+        Checks.intNumel(op, x);
+        return new int[]{x.dim(0), heads, (int) (x.numel() / ((long) x.dim(0) * x.dim(1))), x.dim(1) / heads};
     }
 
     private static int[] transposeShape(String op, Tensor x, int heads) {

@@ -59,4 +59,10 @@ final class AttentionCl {
         int total = b * heads * n * hd;
         c.kernel(SRC, toHeads ? "attn_tokens_to_heads" : "attn_heads_to_tokens").launch1d(total, 256, out, in, heads, n, hd, total);
     }
+
+    /** out (batch, cols, rows) from in (batch, rows, cols). */
+    static void batchedTranspose(ClDevice c, Tensor out, Tensor in, int batch, int rows, int cols) {
+        c.kernel(SRC, "attn_transpose").launch(new long[]{(cols + 31L) / 32 * 32, (rows + 31L) / 32 * 8, batch},
+                new long[]{32, 8, 1}, out, in, rows, cols);
+    }
 }

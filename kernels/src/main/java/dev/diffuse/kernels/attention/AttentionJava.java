@@ -200,4 +200,14 @@ final class AttentionJava {
                 }
         });
     }
+
+    /** out (batch, cols, rows) from in (batch, rows, cols). */
+    static void batchedTranspose(JavaDevice dev, Tensor out, Tensor in, int batch, int rows, int cols) {
+        MemorySegment os = out.segment(), is = in.segment();
+        dev.parallelFor(batch, b -> {
+            long base = (long) b * rows * cols;
+            for (int r = 0; r < rows; r++)
+                for (int c = 0; c < cols; c++) os.setAtIndex(F, base + (long) c * rows + r, is.getAtIndex(F, base + (long) r * cols + c));
+        });
+    }
 }

@@ -155,4 +155,25 @@ class AttentionTest {
             }
         }
     }
+
+    @ParameterizedTest
+    @CsvSource({"1,1,7,7,3", "3,2,7,7,16", "2,4,14,14,5", "1,1,5,9,33"})
+    void channelsHeadsTransposes(int b, int heads, int hh, int ww, int hd) {
+        int c = heads * hd, n = hh * ww, len = b * c * n;
+        float[] x = randn(51, len), want = new float[len];
+        for (int bb = 0; bb < b; bb++)
+            for (int h = 0; h < heads; h++)
+                for (int t = 0; t < n; t++)
+                    for (int e = 0; e < hd; e++)
+                        want[((bb * heads + h) * n + t) * hd + e] = x[(bb * c + h * hd + e) * n + t];
+        for (Device dev : new Device[]{TestDevices.java(), TestDevices.openCl()}) {
+            try (Tensor tx = Tensor.of(dev, x, b, c, hh, ww); Tensor y = Tensor.allocate(dev, b, heads, n, hd);
+                 Tensor back = Tensor.allocate(dev, b, c, hh, ww)) {
+                Attention.channelsToHeads(y, tx, heads);
+                assertArrayEquals(want, y.toArray(), "channelsToHeads on " + dev.id());
+                Attention.headsToChannels(back, y, heads);
+                assertArrayEquals(x, back.toArray(), "headsToChannels round trip on " + dev.id());
+            }
+        }
+    }
 }
