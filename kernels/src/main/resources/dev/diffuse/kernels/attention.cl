@@ -7,10 +7,10 @@
  * dQ = scale dS K, dK = scale dS^T Q.
  *
  * Kernels (2-D launches, work-group (16, 16): tx = local id 0, ty = local id 1; group id 1 = bh):
- *   attn_forward  group id 0 = query tile of BR = 16 RM rows. Q tile in local memory; loops over key tiles of
- *                 BC = 16 CN rows (K then V through one local buffer); online softmax with a running row max m
+ *   attn_forward  work-group (16, TY); group id 0 = query tile of BR = TY RM rows. Q tile in local memory;
+ *                 loops over key tiles of BC = 16 CN rows (K then V through one local buffer); online softmax with a running row max m
  *                 and per-thread partial row sums l (rescaled by exp(m_old - m_new)), reduced in fixed order at
- *                 the end. Thread (tx, ty) owns score rows ty + 16 i, columns tx + 16 j, output columns tx + 16 j.
+ *                 the end. Thread (tx, ty) owns score rows ty + TY i, columns tx + 16 j, output columns tx + 16 j.
  *   attn_forward_v4  the same with float4 local reads, for DPAD % 64 == 0 (see its comment).
  *   attn_tokens_to_heads / attn_heads_to_tokens  1-D: (B, N, HEADS*D) <-> (B, HEADS, N, D).
  *   attn_transpose  batched 2-D transpose through 32 x 32 local tiles: (B, HEADS*D, N) <-> (B, HEADS, N, D).
@@ -25,15 +25,15 @@
  *
  * Common defines and the tile loader: attention_common.cl.
  * Defines (set by AttentionCl): HEAD_DIM = D (any 1..256); DPAD = D rounded up to a multiple of 16 (of DC when
- * D > DC); RM, CN (forward tile multipliers); BR, BC (backward tiles, multiples of 16); DC (backward D-chunk,
+ * D > DC); TY (forward work-group rows, default 16); RM, CN (forward tile multipliers); BR, BC (backward tiles, multiples of 16); DC (backward D-chunk,
  * divides DPAD). Local memory stays under 48 KB for every configuration AttentionCl picks.
  */
 // @include dev/diffuse/kernels/attention_common.cl
 
-#define FBR (T * RM)
+#define FBR (TY * RM)
 #define FBC (T * CN)
 
-__kernel __attribute__((reqd_work_group_size(T, T, 1)))
+__kernel __attribute__((reqd_work_group_size(T, TY, 1)))
 void attn_forward(__global float* O, __global float* L, __global const float* Q, __global const float* K,
                   __global const float* V, const int n, const float scale) {
     __local float Qs[FBR * DP1];
@@ -65,7 +65,7 @@ void attn_forward(__global float* O, __global float* L, __global const float* Q,
         for (int d = 0; d < DPAD; d++) {
             float qv[RM], kv[CN];
             #pragma unroll
-            for (int i = 0; i < RM; i++) qv[i] = Qs[(ty + T * i) * DP1 + d];
+            for (int i = 0; i < RM; i++) qv[i] = Qs[(ty + TY * i) * DP1 + d];
             #pragma unroll
             for (int j = 0; j < CN; j++) kv[j] = KVs[(tx + T * j) * DP1 + d];
             #pragma unroll
@@ -81,13 +81,13 @@ void attn_forward(__global float* O, __global float* L, __global const float* Q,
                 s[i][j] = (k0 + tx + T * j < n) ? s[i][j] * scale : -INFINITY;
                 mx = fmax(mx, s[i][j]);
             }
-            red[(ty + T * i) * T + tx] = mx;
+            red[(ty + TY * i) * T + tx] = mx;
         }
         barrier(CLK_LOCAL_MEM_FENCE);            /* K no longer needed; partial maxima visible */
         load_tile(KVs, DP1, V, k0, FBC, 0, DPAD, n, tid);
         #pragma unroll
         for (int i = 0; i < RM; i++) {
-            const int r = ty + T * i;
+            const int r = ty + TY * i;
             float mt = -INFINITY;
             for (int t = 0; t < T; t++) mt = fmax(mt, red[r * T + t]);
             const float mnew = fmax(m[i], mt);   /* finite: key k0 < n is always valid */
@@ -108,7 +108,7 @@ void attn_forward(__global float* O, __global float* L, __global const float* Q,
         for (int c = 0; c < FBC; c++) {
             float p[RM];
             #pragma unroll
-            for (int i = 0; i < RM; i++) p[i] = Ps[(ty + T * i) * (FBC + 1) + c];
+            for (int i = 0; i < RM; i++) p[i] = Ps[(ty + TY * i) * (FBC + 1) + c];
             #pragma unroll
             for (int j = 0; j < DJ; j++) {
                 float v = KVs[c * DP1 + tx + T * j];
@@ -119,11 +119,11 @@ void attn_forward(__global float* O, __global float* L, __global const float* Q,
     }
     barrier(CLK_LOCAL_MEM_FENCE);
     #pragma unroll
-    for (int i = 0; i < RM; i++) red[(ty + T * i) * T + tx] = l[i];
+    for (int i = 0; i < RM; i++) red[(ty + TY * i) * T + tx] = l[i];
     barrier(CLK_LOCAL_MEM_FENCE);
     #pragma unroll
     for (int i = 0; i < RM; i++) {
-        const int r = ty + T * i, qr = q0 + r;
+        const int r = ty + TY * i, qr = q0 + r;
         float lt = 0.0f;
         for (int t = 0; t < T; t++) lt += red[r * T + t];
         if (qr < n) {
@@ -149,7 +149,7 @@ void attn_forward(__global float* O, __global float* L, __global const float* Q,
 #define PS4 (FBC / 4 + 1)
 #define DJ4 (DPAD / 64)
 
-__kernel __attribute__((reqd_work_group_size(T, T, 1)))
+__kernel __attribute__((reqd_work_group_size(T, TY, 1)))
 void attn_forward_v4(__global float* O, __global float* L, __global const float* Q, __global const float* K,
                      __global const float* V, const int n, const float scale) {
     __local float4 Qs[FBR * QS4];
@@ -182,7 +182,7 @@ void attn_forward_v4(__global float* O, __global float* L, __global const float*
         for (int d4 = 0; d4 < DPAD / 4; d4++) {
             float4 qv[RM], kv[CN];
             #pragma unroll
-            for (int i = 0; i < RM; i++) qv[i] = Qs[(ty + T * i) * QS4 + d4];
+            for (int i = 0; i < RM; i++) qv[i] = Qs[(ty + TY * i) * QS4 + d4];
             #pragma unroll
             for (int j = 0; j < CN; j++) kv[j] = KVs[(tx + T * j) * QS4 + d4];
             #pragma unroll
@@ -199,14 +199,14 @@ void attn_forward_v4(__global float* O, __global float* L, __global const float*
                 s[i][j] = (k0 + tx + T * j < n) ? s[i][j] * scale : -INFINITY;
                 mx = fmax(mx, s[i][j]);
             }
-            red[(ty + T * i) * T + tx] = mx;
+            red[(ty + TY * i) * T + tx] = mx;
         }
         barrier(CLK_LOCAL_MEM_FENCE);
         load_tile((__local float*)KVs, 4 * QS4, V, k0, FBC, 0, DPAD, n, tid);
         __local float* pf = (__local float*)Ps;
         #pragma unroll
         for (int i = 0; i < RM; i++) {
-            const int r = ty + T * i;
+            const int r = ty + TY * i;
             float mt = -INFINITY;
             for (int t = 0; t < T; t++) mt = fmax(mt, red[r * T + t]);
             const float mnew = fmax(m[i], mt);
@@ -227,7 +227,7 @@ void attn_forward_v4(__global float* O, __global float* L, __global const float*
         for (int c4 = 0; c4 < FBC / 4; c4++) {
             float4 p[RM];
             #pragma unroll
-            for (int i = 0; i < RM; i++) p[i] = Ps[(ty + T * i) * PS4 + c4];
+            for (int i = 0; i < RM; i++) p[i] = Ps[(ty + TY * i) * PS4 + c4];
             #pragma unroll
             for (int j = 0; j < DJ4; j++) {
                 const float4 v0 = KVs[(4 * c4) * QS4 + tx + T * j], v1 = KVs[(4 * c4 + 1) * QS4 + tx + T * j];
@@ -240,11 +240,11 @@ void attn_forward_v4(__global float* O, __global float* L, __global const float*
     }
     barrier(CLK_LOCAL_MEM_FENCE);
     #pragma unroll
-    for (int i = 0; i < RM; i++) red[(ty + T * i) * T + tx] = l[i];
+    for (int i = 0; i < RM; i++) red[(ty + TY * i) * T + tx] = l[i];
     barrier(CLK_LOCAL_MEM_FENCE);
     #pragma unroll
     for (int i = 0; i < RM; i++) {
-        const int r = ty + T * i, qr = q0 + r;
+        const int r = ty + TY * i, qr = q0 + r;
         float lt = 0.0f;
         for (int t = 0; t < T; t++) lt += red[r * T + t];
         if (qr < n) {

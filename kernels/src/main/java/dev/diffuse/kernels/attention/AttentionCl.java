@@ -6,12 +6,14 @@ import dev.diffuse.runtime.ClDevice;
 import dev.diffuse.runtime.Tensor;
 
 /**
- * OpenCL launcher for {@link Attention}. Work-groups are 16 x 16 threads; tile sizes depend on the padded head
- * dim DPAD so local memory stays under 48 KB (see attention.cl, attention_backward.cl):
+ * OpenCL launcher for {@link Attention}. Work-groups are 16 x 16 threads (16 x 8 for the D &gt; 128 forward); tile
+ * sizes depend on the padded head dim DPAD so local memory stays under 48 KB (see attention.cl,
+ * attention_backward.cl):
  * <pre>
  *   DPAD &lt;= 64:   forward BR=64, BC=32;  backward BR=BC=32, DC=DPAD
  *   DPAD &lt;= 128:  forward BR=32, BC=32;  backward BR=BC=16, DC=DPAD
- *   DPAD &lt;= 256:  forward BR=16, BC=16;  backward BR=BC=16, DC=64 (Q/dO or K/V streamed in 64-column chunks)
+ *   DPAD &lt;= 256:  forward BR=16, BC=16 (16 x 8 threads, 2 rows each);  backward BR=BC=16, DC=64
+ *                  (the backward streams Q/dO or K/V in 64-column chunks)
  * </pre>
  * The forward uses the float4 variant {@code attn_forward_v4} when DPAD is a multiple of 64 (D = 64, 128, 256 of
  * the U-Nets), else the scalar {@code attn_forward}.
@@ -26,8 +28,10 @@ final class AttentionCl {
     /** D rounded up to 16 (to 64 above 128, so the 64-wide backward chunk divides it). */
     static int dpad(int d) { return d <= 128 ? (d + 15) / 16 * 16 : (d + 63) / 64 * 64; }
 
-    /** Forward tile rows (BR = 16 RM) and key columns (BC = 16 CN). */
-    static int[] forwardTile(int dpad) { return dpad <= 64 ? new int[]{4, 2} : dpad <= 128 ? new int[]{2, 2} : new int[]{1, 1}; }
+    /** Forward work-group rows TY, rows per thread RM (BR = TY RM) and key columns per thread CN (BC = 16 CN). */
+    static int[] forwardTile(int dpad) {
+        return dpad <= 64 ? new int[]{16, 4, 2} : dpad <= 128 ? new int[]{16, 2, 2} : new int[]{8, 2, 1};
+    }
 
     /** Backward BR, BC, DC. */
     static int[] backwardTile(int dpad) {
@@ -37,10 +41,10 @@ final class AttentionCl {
     static void forward(ClDevice c, Tensor o, Tensor lse, Tensor q, Tensor k, Tensor v, float scale) {
         int bh = q.dim(0) * q.dim(1), n = q.dim(2), d = q.dim(3), dp = dpad(d);
         int[] t = forwardTile(dp);
-        int br = T * t[0];
+        int br = t[0] * t[1];
         String kernel = dp % 64 == 0 ? "attn_forward_v4" : "attn_forward";
-        c.kernel(SRC, kernel, Map.of("HEAD_DIM", d, "DPAD", dp, "RM", t[0], "CN", t[1]))
-                .launch(new long[]{(long) (n + br - 1) / br * T, (long) bh * T}, new long[]{T, T}, o, lse, q, k, v, n, scale);
+        c.kernel(SRC, kernel, Map.of("HEAD_DIM", d, "DPAD", dp, "TY", t[0], "RM", t[1], "CN", t[2]))
+                .launch(new long[]{(long) (n + br - 1) / br * T, (long) bh * t[0]}, new long[]{T, t[0]}, o, lse, q, k, v, n, scale);
     }
 
     static void backward(ClDevice c, Tensor dq, Tensor dk, Tensor dv, Tensor dO, Tensor q, Tensor k, Tensor v,
