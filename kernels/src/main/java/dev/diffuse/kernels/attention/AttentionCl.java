@@ -15,12 +15,13 @@ import dev.diffuse.runtime.Tensor;
  *   DPAD &lt;= 256:  forward BR=16, BC=16 (16 x 8 threads, 2 rows each);  backward BR=BC=16, DC=64
  *                  (the backward streams Q/dO or K/V in 64-column chunks)
  * </pre>
- * The forward uses the float4 variant {@code attn_forward_v4} when DPAD is a multiple of 64 (D = 64, 128, 256 of
- * the U-Nets), else the scalar {@code attn_forward}.
+ * When DPAD is a multiple of 64 (D = 64, 128, 256 of the U-Nets) the float4 variants run ({@code attn_forward_v4},
+ * attention_backward_v4.cl), else the scalar kernels.
  */
 final class AttentionCl {
     static final String SRC = "dev/diffuse/kernels/attention.cl";
     static final String BACKWARD = "dev/diffuse/kernels/attention_backward.cl";
+    static final String BACKWARD_V4 = "dev/diffuse/kernels/attention_backward_v4.cl";
     static final int T = 16;
 
     private AttentionCl() {}
@@ -53,9 +54,11 @@ final class AttentionCl {
         int[] t = backwardTile(dp);
         Map<String, Integer> defs = Map.of("HEAD_DIM", d, "DPAD", dp, "BR", t[0], "BC", t[1], "DC", t[2]);
         c.kernel(BACKWARD, "attn_delta", Map.of("HEAD_DIM", d)).launch1d((long) bh * n, 256, delta, dO, o, bh * n);
-        c.kernel(BACKWARD, "attn_bwd_kv", defs).launch(new long[]{(long) (n + t[1] - 1) / t[1] * T, (long) bh * T},
+        boolean v4 = dp % 64 == 0;
+        String src = v4 ? BACKWARD_V4 : BACKWARD, suffix = v4 ? "_v4" : "";
+        c.kernel(src, "attn_bwd_kv" + suffix, defs).launch(new long[]{(long) (n + t[1] - 1) / t[1] * T, (long) bh * T},
                 new long[]{T, T}, dk, dv, dO, q, k, v, lse, delta, n, scale);
-        c.kernel(BACKWARD, "attn_bwd_q", defs).launch(new long[]{(long) (n + t[0] - 1) / t[0] * T, (long) bh * T},
+        c.kernel(src, "attn_bwd_q" + suffix, defs).launch(new long[]{(long) (n + t[0] - 1) / t[0] * T, (long) bh * T},
                 new long[]{T, T}, dq, dO, q, k, v, lse, delta, n, scale);
     }
 
