@@ -3,6 +3,8 @@ package dev.diffuse.kernels.attention;
 import static dev.diffuse.runtime.Close.assertClose;
 import static dev.diffuse.runtime.Close.randn;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -121,7 +123,7 @@ class AttentionTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"1,2,7,3", "3,2,49,32", "1,1,196,64", "3,2,33,64", "3,1,33,128", "1,2,49,96", "1,1,33,256", "1,1,49,200"})
+    @CsvSource({"1,2,7,3", "3,2,49,32", "1,1,196,64", "3,2,33,64", "3,1,33,128", "1,2,49,96", "1,1,33,256", "1,1,49,200", "2,1,1,64"})
     void openClMatchesJavaAndIsDeterministic(int b, int h, int n, int d) {
         ClDevice cl = TestDevices.openCl();
         int len = b * h * n * d;
@@ -174,6 +176,20 @@ class AttentionTest {
                 Attention.headsToChannels(back, y, heads);
                 assertArrayEquals(x, back.toArray(), "headsToChannels round trip on " + dev.id());
             }
+        }
+    }
+
+    @Test
+    void argumentErrorsNameTheProblem() {
+        Device dev = TestDevices.java();
+        try (Tensor q = Tensor.allocate(dev, 1, 1, 4, 257); Tensor lse = Tensor.allocate(dev, 1, 1, 4);
+             Tensor q8 = Tensor.allocate(dev, 1, 1, 4, 8); Tensor badLse = Tensor.allocate(dev, 1, 4)) {
+            var e = assertThrows(IllegalArgumentException.class, () -> Attention.forward(q, lse, q, q, q, 1f));
+            assertTrue(e.getMessage().contains("exceeds 256"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> Attention.forward(q8, badLse, q8, q8, q8, 1f));
+            assertTrue(e.getMessage().contains("lse must have shape [1, 1, 4]"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> Attention.forward(q8, lse, q8, q, q8, 1f));
+            assertTrue(e.getMessage().contains("(B, heads, N, D)"), e.getMessage());
         }
     }
 }
