@@ -35,10 +35,11 @@ class TrainerTest {
     }
 
     @Test
-    void lossDecreasesOnRing8() throws IOException {
+    void lossDecreasesOnRing8AndSamplesLandOnTheRing() throws IOException {
         TrainConfig c = TrainConfig.defaults(400, 128).withLr(2e-3, 20).withEma(0.99).withSeed(3).withEvery(50, 0, 0);
-        try (MlpModel m = new MlpModel(TestDevices.java(), MlpModel.Config.defaults(new int[]{2}, 0), 128, 1);
-             Trainer tr = new Trainer(m, Synthetic2d.of("ring8"), c)) {
+        Synthetic2d data = Synthetic2d.of("ring8");
+        try (MlpModel m = new MlpModel(TestDevices.java(), MlpModel.Config.defaults(new int[]{2}, 8), 128, 1);
+             Trainer tr = new Trainer(m, data, c)) {
             tr.run();
             double[] l = tr.lossValues();
             assertEquals(8, l.length);
@@ -47,6 +48,24 @@ class TrainerTest {
             Path png = tmp.resolve("loss.png");
             tr.writeLossCurve(png);
             assertTrue(Files.size(png) > 1000);
+
+            // DDIM (50 steps) with the EMA weights, conditioned on classes 2 and 6: samples land in those modes
+            int n = 512;
+            int[] classes = {2, 6};
+            float[][] xs = new float[2][];
+            tr.withEmaWeights(() -> {
+                for (int i = 0; i < 2; i++)
+                    try (var ws = new dev.diffuse.runtime.Workspace(m.device(), "sample", 64L << 20);
+                         ModelDenoiser den = new ModelDenoiser(m).classLabel(classes[i])) {
+                        var sampler = new dev.diffuse.samplers.pipeline.DdimSampler(c.schedule(), 50, 0, false, 1);
+                        xs[i] = sampler.sample(den, ws, 11, n, 2).toArray();
+                    }
+            });
+            for (int i = 0; i < 2; i++) {
+                int[] counts = dev.diffuse.samplers.metrics.MixtureStats.occupancy(data.mixture(), xs[i]).counts();
+                System.out.println("class-" + classes[i] + " samples per mode " + java.util.Arrays.toString(counts));
+                assertTrue(counts[classes[i]] > 0.8 * n, "class " + classes[i] + ": " + java.util.Arrays.toString(counts));
+            }
         }
     }
 
