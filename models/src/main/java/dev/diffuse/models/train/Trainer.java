@@ -12,6 +12,7 @@ import dev.diffuse.kernels.elementwise.Elementwise;
 import dev.diffuse.kernels.loss.MseLoss;
 import dev.diffuse.kernels.optim.Optim;
 import dev.diffuse.models.data.Dataset;
+import dev.diffuse.runtime.ClDevice;
 import dev.diffuse.runtime.Philox;
 import dev.diffuse.runtime.Tensor;
 import dev.diffuse.runtime.Workspace;
@@ -34,6 +35,17 @@ import dev.diffuse.runtime.Workspace;
  */
 public final class Trainer implements AutoCloseable {
     static final int STREAM_INDICES = 0, STREAM_TIMESTEPS = 1, STREAM_NOISE = 2;
+    private static final String BATCH_SRC = "dev/diffuse/models/train/batch.cl";
+    /** Steps between queue drains when nothing else synchronises (bounds how far the host runs ahead of the device). */
+    static final int SYNC_EVERY = 8;
+
+    /**
+     * Where batches are assembled. HOST: gathered into a host array and uploaded every step (a blocking write, so
+     * the host waits for the previous step). DEVICE: the whole dataset is uploaded once and one kernel draws the
+     * same indices and timesteps as the host path and gathers the batch, so a step enqueues kernels only. AUTO:
+     * DEVICE on OpenCL when the data take at most a quarter of the device memory, else HOST.
+     */
+    public enum DataPlacement { AUTO, HOST, DEVICE }
 
     final TrainableModel model;
     final Dataset data;
@@ -43,6 +55,7 @@ public final class Trainer implements AutoCloseable {
     final Tensor ema, m, v;
     private final Tensor x0, xt, eps, out, dOut, meta, tT, aT, sT, labelsT, loss, lossSum, norm, clip;
     private Tensor backup;
+    private final Tensor devData, devLabels, devSqrtAb, devSqrtOneMinusAb; // null on the host path
     private final int batch, perSample;
     private final int[] idx;
     private final float[] hostX, hostMeta, hostLabels;
@@ -56,6 +69,10 @@ public final class Trainer implements AutoCloseable {
     private TrainListener listener = new TrainListener() {};
 
     public Trainer(TrainableModel model, Dataset data, TrainConfig cfg) {
+        this(model, data, cfg, DataPlacement.AUTO);
+    }
+
+    public Trainer(TrainableModel model, Dataset data, TrainConfig cfg, DataPlacement placement) {
         this.model = model;
         this.data = data;
         this.cfg = cfg;
@@ -76,7 +93,14 @@ public final class Trainer implements AutoCloseable {
         batch = cfg.batch();
         perSample = data.sampleNumel();
         long slab = model.parameters().numel();
-        ws = new Workspace(model.device(), "trainer", 4 * (4 * slab + 6L * batch * perSample + 4L * batch + 64) + (16L << 20));
+        long dataFloats = (long) data.size() * (perSample + 1) + 2L * n;
+        boolean onDevice = switch (placement) {
+            case HOST -> false;
+            case DEVICE -> true;
+            case AUTO -> model.device() instanceof ClDevice && 4 * dataFloats <= model.device().globalMemoryBytes() / 4;
+        };
+        ws = new Workspace(model.device(), "trainer", 4 * (4 * slab + 6L * batch * perSample + 4L * batch + 64
+                + (onDevice ? dataFloats + 1024 * 4 : 0)) + (16L << 20));
         ema = ws.tensor(Math.toIntExact(slab));
         m = ws.tensor(Math.toIntExact(slab));
         v = ws.tensor(Math.toIntExact(slab));
@@ -102,7 +126,36 @@ public final class Trainer implements AutoCloseable {
         hostX = new float[batch * perSample];
         hostMeta = new float[4 * batch];
         hostLabels = new float[batch];
+        if (onDevice) {
+            if (!(model.device() instanceof ClDevice))
+                throw new IllegalArgumentException("trainer: device-resident data needs an OpenCL device, got " + model.device().id());
+            devData = ws.tensor(data.size(), perSample);
+            devLabels = ws.tensor(data.size());
+            devSqrtAb = Tensor.of(model.device(), sqrtAb, n);
+            devSqrtOneMinusAb = Tensor.of(model.device(), sqrtOneMinusAb, n);
+            uploadDataset();
+        } else {
+            devData = devLabels = devSqrtAb = devSqrtOneMinusAb = null;
+        }
     }
+
+    private void uploadDataset() {
+        int chunk = Math.max(1, Math.min(data.size(), (1 << 22) / perSample));
+        float[] buf = new float[chunk * perSample], lab = new float[chunk];
+        float[] allLabels = new float[data.size()];
+        for (int first = 0; first < data.size(); first += chunk) {
+            int c = Math.min(chunk, data.size() - first);
+            int[] ids = new int[c];
+            for (int i = 0; i < c; i++) ids[i] = first + i;
+            data.fill(ids, buf, lab);
+            devData.view((long) first * perSample, c * perSample).upload(c == chunk ? buf : java.util.Arrays.copyOf(buf, c * perSample));
+            System.arraycopy(lab, 0, allLabels, first, c);
+        }
+        devLabels.upload(allLabels);
+    }
+
+    /** Whether batches are gathered on the device ({@link DataPlacement}). */
+    public boolean deviceData() { return devData != null; }
 
     /** Data spec recorded in checkpoints (e.g. "fashion-mnist"). */
     public Trainer dataSpec(String spec) { this.dataSpec = spec == null ? "" : spec; return this; }
@@ -139,6 +192,7 @@ public final class Trainer implements AutoCloseable {
             trainStep();
             double loss = Double.NaN;
             if (step % cfg.logEvery() == 0 || step == cfg.steps()) loss = readLoss();
+            else if (devData != null && step % SYNC_EVERY == 0) model.device().finish();
             double rate = (step - first) / Math.max(1e-9, (System.nanoTime() - t0) / 1e9);
             listener.onStep(step, cfg.steps(), loss, rate);
             if (cfg.sampleEvery() > 0 && step % cfg.sampleEvery() == 0) listener.onSampleDue(step, this);
@@ -162,17 +216,13 @@ public final class Trainer implements AutoCloseable {
         int t = step + 1;
         long seed = cfg.seed();
         int n = sqrtAb.length;
-        for (int i = 0; i < batch; i++) {
-            idx[i] = batchIndex(seed, t, i, data.size());
-            int ts = timestep(seed, t, i, n);
-            hostMeta[i] = ts;
-            hostMeta[batch + i] = sqrtAb[ts];
-            hostMeta[2 * batch + i] = sqrtOneMinusAb[ts];
+        if (devData != null) {
+            ((ClDevice) model.device()).kernel(BATCH_SRC, "prepare_batch").launch1d((long) batch * perSample, 256,
+                    x0, meta, devData, devLabels, devSqrtAb, devSqrtOneMinusAb, batch, perSample, (long) data.size(), n,
+                    seed, (long) t, 1);
+        } else {
+            prepareHostBatch(seed, t, n);
         }
-        data.fill(idx, hostX, hostLabels);
-        System.arraycopy(hostLabels, 0, hostMeta, 3 * batch, batch);
-        x0.upload(hostX);
-        meta.upload(hostMeta);
         QSample.applyDrawn(xt, eps, x0, aT, sT, seed, 4L * t + STREAM_NOISE);
         model.zeroGradients();
         model.forward(out, xt, tT, data.numClasses() > 0 ? labelsT : null);
@@ -191,6 +241,24 @@ public final class Trainer implements AutoCloseable {
         Optim.ema(ema, model.parameters(), emaDecay(t));
         step = t;
     }
+
+    /** The host path of batch preparation (the definition {@code batch.cl} reproduces). */
+    private void prepareHostBatch(long seed, int t, int n) {
+        for (int i = 0; i < batch; i++) {
+            idx[i] = batchIndex(seed, t, i, data.size());
+            int ts = timestep(seed, t, i, n);
+            hostMeta[i] = ts;
+            hostMeta[batch + i] = sqrtAb[ts];
+            hostMeta[2 * batch + i] = sqrtOneMinusAb[ts];
+        }
+        data.fill(idx, hostX, hostLabels);
+        System.arraycopy(hostLabels, 0, hostMeta, 3 * batch, batch);
+        x0.upload(hostX);
+        meta.upload(hostMeta);
+    }
+
+    /** The batch (x0) and meta block (t, a, s, labels) of the last step, for tests. */
+    float[][] lastBatch() { return new float[][]{x0.toArray(), meta.toArray()}; }
 
     /** diffusers EMAModel.get_decay without warm-up option: min(decay, (1 + k) / (10 + k)) with k = t - 1. */
     double emaDecay(int t) {
@@ -266,5 +334,11 @@ public final class Trainer implements AutoCloseable {
     }
 
     @Override
-    public void close() { ws.close(); }
+    public void close() {
+        if (devSqrtAb != null) {
+            devSqrtAb.close();
+            devSqrtOneMinusAb.close();
+        }
+        ws.close();
+    }
 }

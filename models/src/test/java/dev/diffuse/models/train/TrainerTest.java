@@ -253,4 +253,27 @@ class TrainerTest {
             Close.assertClose(j[1], c[1], 1e-4, 1e-3, "EMA after 4 steps, OpenCL vs Java");
         }
     }
+
+    @Test
+    void deviceBatchesEqualHostBatches() throws IOException {
+        Device cl = TestDevices.openCl();
+        Dataset odd = new Synthetic2d("ring8", 1001, 6); // a size that is not a power of two exercises the modulo
+        try (MlpModel mh = small(cl, 9); MlpModel md = small(cl, 9);
+             Trainer host = new Trainer(mh, odd, cfg(3), Trainer.DataPlacement.HOST);
+             Trainer dev = new Trainer(md, odd, cfg(3), Trainer.DataPlacement.DEVICE)) {
+            assertFalse(host.deviceData());
+            assertTrue(dev.deviceData());
+            for (int s = 1; s <= 3; s++) {
+                host.runUntil(s);
+                dev.runUntil(s);
+                float[][] a = host.lastBatch(), b = dev.lastBatch();
+                assertArrayEquals(a[0], b[0], "x0 at step " + s);
+                assertArrayEquals(a[1], b[1], "t, coefficients, labels at step " + s);
+            }
+            assertArrayEquals(state(host)[0], state(dev)[0], "same weights after 3 steps");
+        }
+        try (MlpModel m = small(TestDevices.java(), 1)) {
+            assertThrows(IllegalArgumentException.class, () -> new Trainer(m, odd, cfg(3), Trainer.DataPlacement.DEVICE));
+        }
+    }
 }
