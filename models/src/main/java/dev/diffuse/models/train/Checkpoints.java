@@ -71,7 +71,7 @@ public final class Checkpoints {
         Path tmp = Files.createTempDirectory(dest.getParent(), "." + dest.getFileName() + ".tmp-");
         try {
             Safetensors.write(tmp.resolve(WEIGHTS), weights, Map.of("format", "pt"));
-            if (tr.configWriter != null) tr.configWriter.accept(tmp);
+            if (tr.configWriter != null) tr.configWriter.write(tmp);
             Safetensors.write(tmp.resolve(STATE), state, meta);
             if (Files.exists(dest)) {
                 // Replace an older folder of the same name: move it aside first (a rename over a non-empty folder fails).
@@ -150,6 +150,35 @@ public final class Checkpoints {
             if (ls.length != lv.length) throw new IOException(folder.resolve(STATE) + ": loss_steps and loss_values differ in length");
             tr.restoreLossState(ls, lv);
         }
+    }
+
+    /**
+     * Loads {@code folder/diffusion_pytorch_model.safetensors} (the EMA weights, or any file with the model's names and
+     * shapes; F16/BF16 are widened) into the model's parameters, e.g. to sample from a checkpoint. Every parameter
+     * must be present with its shape; extra tensors are an error too (a different model).
+     */
+    public static void loadWeights(TrainableModel model, Path folder) throws IOException {
+        Path file = Files.isDirectory(folder) ? folder.resolve(WEIGHTS) : folder;
+        if (!Files.isRegularFile(file)) throw new java.io.FileNotFoundException("no model weights: " + file + " does not exist");
+        Tensor params = model.parameters();
+        float[] host = new float[Math.toIntExact(params.numel())];
+        try (var f = Safetensors.open(file)) {
+            List<String> problems = new ArrayList<>();
+            for (var e : model.namedParameters().entrySet()) {
+                if (!f.has(e.getKey())) problems.add("missing " + e.getKey());
+                else if (!Arrays.equals(f.shape(e.getKey()), e.getValue().shape()))
+                    problems.add(e.getKey() + " is " + Arrays.toString(f.shape(e.getKey())) + ", the model has " + Arrays.toString(e.getValue().shape()));
+            }
+            for (String n : f.names()) if (!model.namedParameters().containsKey(n)) problems.add("unexpected tensor " + n);
+            if (!problems.isEmpty())
+                throw new IOException(file + " does not match the model: " + String.join("; ", problems.subList(0, Math.min(8, problems.size())))
+                        + (problems.size() > 8 ? "; ... " + (problems.size() - 8) + " more" : ""));
+            for (var e : model.namedParameters().entrySet()) {
+                float[] v = f.readF32(e.getKey());
+                System.arraycopy(v, 0, host, Math.toIntExact(e.getValue().offset() - params.offset()), v.length);
+            }
+        }
+        params.upload(host);
     }
 
     /** The complete {@code checkpoint-N} folder with the largest N under {@code outputDir}, or null if none. */

@@ -144,6 +144,39 @@ public final class MlpModel implements TrainableModel {
         params.upload(host);
     }
 
+    /** {@code _class_name} in the config.json this model writes. */
+    public static final String CLASS_NAME = "DiffuseMlp";
+
+    /** Writes {@code folder/config.json} describing the architecture (a {@link ConfigWriter} for the trainer). */
+    public void writeConfig(java.nio.file.Path folder) throws java.io.IOException {
+        var json = new java.util.LinkedHashMap<String, Object>();
+        json.put("_class_name", CLASS_NAME);
+        json.put("sample_shape", cfg.sampleShape());
+        json.put("hidden", cfg.hidden());
+        json.put("depth", cfg.depth());
+        json.put("time_embed_dim", cfg.timeEmbedDim());
+        json.put("num_classes", cfg.numClasses());
+        java.nio.file.Files.write(folder.resolve("config.json"),
+                new com.fasterxml.jackson.databind.ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsBytes(json));
+    }
+
+    /** Reads the architecture back from {@code folder/config.json} written by {@link #writeConfig}. */
+    public static Config readConfig(java.nio.file.Path folder) throws java.io.IOException {
+        var file = folder.resolve("config.json");
+        if (!java.nio.file.Files.isRegularFile(file)) throw new java.io.FileNotFoundException("no " + file + " (not a model folder?)");
+        var node = new com.fasterxml.jackson.databind.ObjectMapper().readTree(file.toFile());
+        if (!CLASS_NAME.equals(node.path("_class_name").asText()))
+            throw new java.io.IOException(file + ": _class_name is '" + node.path("_class_name").asText() + "', not " + CLASS_NAME);
+        int[] shape = new int[node.path("sample_shape").size()];
+        for (int i = 0; i < shape.length; i++) shape[i] = node.path("sample_shape").get(i).asInt();
+        try {
+            return new Config(shape, node.path("hidden").asInt(), node.path("depth").asInt(), node.path("time_embed_dim").asInt(),
+                    node.path("num_classes").asInt());
+        } catch (IllegalArgumentException e) {
+            throw new java.io.IOException(file + ": " + e.getMessage(), e);
+        }
+    }
+
     public Config config() { return cfg; }
 
     @Override public Device device() { return device; }

@@ -5,7 +5,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.function.Consumer;
 
 import dev.diffuse.kernels.diffusion.QSample;
 import dev.diffuse.kernels.elementwise.Elementwise;
@@ -65,7 +64,7 @@ public final class Trainer implements AutoCloseable {
     final List<Double> lossValues = new ArrayList<>();
     String dataSpec = "";
     private Path outputDir;
-    Consumer<Path> configWriter;
+    ConfigWriter configWriter;
     private TrainListener listener = new TrainListener() {};
 
     public Trainer(TrainableModel model, Dataset data, TrainConfig cfg) {
@@ -164,7 +163,7 @@ public final class Trainer implements AutoCloseable {
     public Trainer outputDir(Path dir) { this.outputDir = dir; return this; }
 
     /** Writes the model's config.json into a checkpoint folder being assembled (so it loads in diffusers). */
-    public Trainer configWriter(Consumer<Path> w) { this.configWriter = w; return this; }
+    public Trainer configWriter(ConfigWriter w) { this.configWriter = w; return this; }
 
     public Trainer listener(TrainListener l) { this.listener = l == null ? new TrainListener() {} : l; return this; }
 

@@ -104,11 +104,7 @@ class TrainerTest {
         try (MlpModel m = small(TestDevices.java(), 9); Trainer tr = new Trainer(m, RING, cfg(2 * n))) {
             tr.dataSpec("ring8:4096").configWriter(dir -> {
                 written.add(dir.getFileName().toString());
-                try {
-                    Files.writeString(dir.resolve("config.json"), "{\"_class_name\": \"Mlp\"}");
-                } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
+                m.writeConfig(dir);
             });
             tr.runUntil(n);
             tr.save(ck);
@@ -124,6 +120,18 @@ class TrainerTest {
             }
             assertTrue(Files.isRegularFile(ck.resolve("config.json")));
             assertTrue(written.get(0).startsWith(".checkpoint-" + n + ".tmp-"), written.toString());
+        }
+        // the folder alone rebuilds the model with the EMA weights (what sampling loads)
+        MlpModel.Config mc = MlpModel.readConfig(ck);
+        assertEquals(32, mc.hidden());
+        try (MlpModel fresh = new MlpModel(TestDevices.java(), mc, 4, 77); MlpModel other = new MlpModel(TestDevices.java(),
+                new MlpModel.Config(new int[]{2}, 16, 3, 16, 8), 4, 1)) {
+            Checkpoints.loadWeights(fresh, ck);
+            try (MlpModel m5 = small(TestDevices.java(), 5); Trainer again = Trainer.resume(ck, m5, RING)) {
+                assertArrayEquals(again.emaParameters().toArray(), fresh.parameters().toArray());
+            }
+            String msg = assertThrows(IOException.class, () -> Checkpoints.loadWeights(other, ck)).getMessage();
+            assertTrue(msg.contains("does not match the model"), msg);
         }
         try (var s = Files.list(ck.getParent())) {
             assertEquals(List.of("checkpoint-" + n), s.map(p -> p.getFileName().toString()).toList(), "no temp folders left");
