@@ -22,7 +22,7 @@ final class Tape {
     final Graph g;
     final int height, width;
     final List<Node> nodes = new ArrayList<>();
-    final Act xin, xTape, temb, l1, s1, emb, semb, labels, out;
+    final Act xin, xTape, temb, l1, s1, emb, semb, labels, steps, out;
     final Param w1, b1, w2, b2, classTable;
 
     Tape(UNetConfig cfg, int maxBatch, boolean training) {
@@ -46,6 +46,7 @@ final class Tape {
         emb = g.stat(t);
         semb = g.act(t);
         labels = g.stat();
+        steps = g.stat();
         g.needBackward(new int[]{t}, new int[]{t}, new int[]{t});
         out = build(h);
         List<Param> sorted = order(g.params);

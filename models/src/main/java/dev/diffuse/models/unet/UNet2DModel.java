@@ -144,7 +144,9 @@ public final class UNet2DModel implements TrainableModel {
         tape.xin.v(b).copyFrom(x);
         Tensor temb = tape.temb.v(b), l1 = tape.l1.v(b), s1 = tape.s1.v(b), emb = tape.emb.v(b);
         UNetConfig c = tape.cfg;
-        TimestepEmbedding.sinusoidal(temb, timesteps, c.flipSinToCos(), c.freqShift());
+        // inputs are copied (x, t, labels), so callers may pass views at any offset (OpenCL kernel arguments must be aligned)
+        tape.steps.v(b).copyFrom(timesteps);
+        TimestepEmbedding.sinusoidal(temb, tape.steps.v(b), c.flipSinToCos(), c.freqShift());
         Linear.forward(l1, temb, tape.w1.w, tape.b1.w);
         Activation.silu(s1, l1);
         Linear.forward(emb, s1, tape.w2.w, tape.b2.w);
