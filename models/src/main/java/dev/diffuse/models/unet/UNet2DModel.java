@@ -80,6 +80,40 @@ public final class UNet2DModel implements TrainableModel {
         return layout(cfg).values().stream().mapToLong(Tensor::numel).sum();
     }
 
+    /**
+     * FLOPs (multiply + add = 2) of one forward at {@code batch}: every convolution (2 B Cout OH OW Cin K K), the time
+     * MLP and time_emb_proj linears (2 B out in), the attention projections (4 x 2 B N C^2) and cores
+     * (4 B heads N^2 d). Normalisations and elementwise ops are not counted (memory bound). A backward is about 2x.
+     */
+    public static double forwardFlops(UNetConfig cfg, int batch) {
+        Tape t = new Tape(cfg, 1, false);
+        int c0 = cfg.channels(0), td = cfg.timeDim();
+        double f = 2.0 * batch * (td * c0 + (double) td * td);
+        for (Node n : t.nodes) {
+            switch (n) {
+                case Node.ConvNode c -> f += convFlops(c.conv, c.in.shape, batch);
+                case Node.UpsampleNode u -> f += convFlops(u.conv, u.up.shape, batch);
+                case Node.HeadNode h -> f += convFlops(h.conv, h.in.shape, batch);
+                case ResnetNode r -> {
+                    int[] o = r.out.shape;
+                    f += convFlops(r.conv1, r.in.shape, batch) + convFlops(r.conv2, o, batch) + 2.0 * batch * o[0] * td;
+                    if (r.shortcut != null) f += convFlops(r.shortcut, r.in.shape, batch);
+                }
+                case AttentionNode a -> {
+                    double tokens = (double) a.in.shape[1] * a.in.shape[2];
+                    f += 4 * 2.0 * batch * tokens * a.c * a.c + 4.0 * batch * a.heads * tokens * tokens * a.headDim;
+                }
+                default -> { }
+            }
+        }
+        return f;
+    }
+
+    private static double convFlops(Node.Conv c, int[] in, int batch) {
+        int[] w = c.w().shape;
+        return dev.diffuse.kernels.conv2d.Conv2d.flops(batch, w[1], in[1], in[2], w[0], c.spec());
+    }
+
     public UNetConfig config() { return tape.cfg; }
 
     @Override public Device device() { return device; }
