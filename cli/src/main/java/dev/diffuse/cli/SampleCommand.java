@@ -12,6 +12,8 @@ import dev.diffuse.cli.plot.ScatterPlot;
 import dev.diffuse.runtime.Device;
 import dev.diffuse.runtime.Devices;
 import dev.diffuse.runtime.Workspace;
+import dev.diffuse.runtime.Tensor;
+import dev.diffuse.models.train.ModelDenoiser;
 import dev.diffuse.samplers.Sampler;
 import dev.diffuse.samplers.Samplers;
 import dev.diffuse.samplers.gmm.GaussianMixture;
@@ -89,14 +91,14 @@ public final class SampleCommand implements Callable<Integer> {
         Path dir = Models.resolve(Path.of(model));
         Sampler s = Samplers.create(sampler, new Samplers.Options(steps, eta, betaSchedule, false, 0.01, sigmaMax != null ? sigmaMax : 80, 0.01, 1));
         System.out.println("device:  " + dev.id() + "  " + dev.name());
-        try (var net = Models.load(dir, dev, Math.min(n, 64)); var den = new dev.diffuse.models.train.ModelDenoiser(net).classLabel(classLabel)) {
+        try (var net = Models.load(dir, dev, Math.min(n, 64)); var den = new ModelDenoiser(net).classLabel(classLabel)) {
             int[] shape = new int[net.sampleShape().length + 1];
             shape[0] = n;
             System.arraycopy(net.sampleShape(), 0, shape, 1, net.sampleShape().length);
             System.out.printf(Locale.ROOT, "model:   %s (%,d parameters, sample shape %s)%n", dir, net.parameters().numel(), java.util.Arrays.toString(net.sampleShape()));
             System.out.printf(Locale.ROOT, "sampler: %s, %d steps, %d evaluations%n", s.name(), steps, s.evaluations());
             float[] x;
-            try (Workspace ws = new Workspace(dev, "sample", 8L * dev.diffuse.runtime.Tensor.numel(shape) + (16 << 20))) {
+            try (Workspace ws = new Workspace(dev, "sample", 8L * Tensor.numel(shape) + (16 << 20))) {
                 long t0 = System.nanoTime();
                 x = s.sample(den, ws, seed, shape).toArray();
                 double secs = (System.nanoTime() - t0) / 1e9;
