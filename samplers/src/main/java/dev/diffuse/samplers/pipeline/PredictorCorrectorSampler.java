@@ -21,8 +21,8 @@ import dev.diffuse.samplers.schedule.VpSde;
  *   Euler-Maruyama:         x' = (1 - h f) x + h g^2 score_k + sqrt(g^2 h) z
  *   Langevin corrector:     eps = 2 alpha (r ||z|| / ||score||)^2,   x <- x + eps score + sqrt(2 eps) z
  * </pre>
- * with score = -eps_hat / sigma, target signal-to-noise ratio r and alpha = 1 - beta(t) h on VP (Song's discrete
- * alpha_i), 1 on VE. The step size depends on the data: ||z||^2 and ||score||^2 are deterministic device reductions
+ * with score = -eps_hat / sigma, target signal-to-noise ratio r and alpha = alpha_bar_k / alpha_bar_{k+1} on VP (Song's
+ * discrete alpha_i = 1 - beta_i, which is 1 - beta(t) h at fine steps and stays in (0, 1] at coarse ones), 1 on VE. The step size depends on the data: ||z||^2 and ||score||^2 are deterministic device reductions
  * ({@link Reduce#sumSquares}) into 1-element tensors that the corrector kernel ({@link SamplerCombine#langevinCorrect})
  * reads, so nothing returns to the host. The norms are over the whole batch (Song's code averages per-sample norms;
  * for a batch of iid samples the ratio of totals and the mean of per-sample ratios agree to O(1/batch)).
@@ -81,7 +81,7 @@ public record PredictorCorrectorSampler(Sde sde, int steps, Predictor predictor,
                 }
             }
             s.update(x, x, update, noise, seed, Scratch.stream(k));
-            double alpha = sde instanceof VpSde ? 1 - sde.g2(tn) * h : 1;
+            double ratio = sde.scale(tn) / sde.scale(t), alpha = sde instanceof VpSde ? ratio * ratio : 1;
             Lin sc = score(p, tn);
             for (int j = 0; j < corrections; j++) {
                 model.predict(s.m1, x, level(tn));
