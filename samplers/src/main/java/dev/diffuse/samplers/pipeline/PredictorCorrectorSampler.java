@@ -68,12 +68,12 @@ public record PredictorCorrectorSampler(Sde sde, int steps, Predictor predictor,
                 noise = Math.sqrt(g2 * h);
             } else {
                 switch (sde) {
-                    case VeSde ve -> {
+                    case VeSde _ -> {
                         double d = sde.sigma(t) * sde.sigma(t) - sde.sigma(tn) * sde.sigma(tn);
                         update = Lin.X.plus(score.times(d));
                         noise = Math.sqrt(d);
                     }
-                    case VpSde vp -> {
+                    case VpSde _ -> {
                         double r = sde.scale(t) / sde.scale(tn), b = 1 - r * r;     // sqrt(1 - b) = s_k / s_{k+1}
                         update = Lin.X.times(2 - r).plus(score.times(b));
                         noise = Math.sqrt(b);

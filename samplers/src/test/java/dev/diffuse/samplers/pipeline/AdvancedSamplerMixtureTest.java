@@ -64,6 +64,18 @@ class AdvancedSamplerMixtureTest {
         assertTrue(occ.chiSquare() < critical, name + ": mode occupancy chi-square " + occ.chiSquare() + " >= " + critical);
     }
 
+    @Test
+    void eulerMaruyamaPredictorWithCorrectorMatchesTheMixture() {
+        GaussianMixture m = MixturePresets.ring8();
+        Sampler s = new PredictorCorrectorSampler(dev.diffuse.samplers.schedule.VpSde.standard(), 500,
+                PredictorCorrectorSampler.Predictor.EULER_MARUYAMA, 1, AdvancedSamplers.PC_SNR);
+        float[] x = sample(s, m, TestDevices.openCl(), Denoiser.Prediction.EPSILON, 3, N);
+        var gen = MixtureStats.meanLogDensity(m, x);
+        var exact = MixtureStats.exactMeanLogDensity(m, REF, 5);
+        assertEquals(exact.mean(), gen.mean(), 5 * Math.hypot(gen.standardError(), exact.standardError()) + 0.06, "EM + Langevin log-density");
+        assertTrue(MixtureStats.occupancy(m, x).chiSquare() < SamplerMixtureTest.chiSquareCritical001(m.components() - 1), "occupancy");
+    }
+
     /** The corrector does work: with few predictor steps, adding Langevin corrections shrinks the log-density gap. */
     @Test
     void langevinCorrectionsImproveFewStepPrediction() {
