@@ -17,8 +17,9 @@ import dev.diffuse.samplers.schedule.VpSde;
 /** The sampler registry: names (frozen once published) and their defaults. */
 public final class Samplers {
     /** Every registered name, in the order {@code diffuse sample --help} lists them. */
-    public static final List<String> NAMES = List.of("ddpm", "ddim", "sde-vp", "sde-ve", "ode-euler", "ode-heun",
-            "ode-euler-ve", "ode-heun-ve", "langevin", "annealed-langevin");
+    public static final List<String> NAMES = java.util.stream.Stream.of(
+            List.of("ddpm", "ddim", "sde-vp", "sde-ve", "ode-euler", "ode-heun", "ode-euler-ve", "ode-heun-ve", "langevin", "annealed-langevin"),
+            AdvancedSamplers.NAMES).flatMap(List::stream).toList();
 
     private Samplers() {}
 
@@ -61,7 +62,11 @@ public final class Samplers {
                 // Song and Ermon's ratio eps / sigma_L^2 = 2e-5 / 0.01^2 = 0.2: every level's step moves ~0.45 sigma_i.
                 yield new AnnealedLangevinSampler(ve, levels, Math.max(1, o.steps() / levels), 0.2 * o.sigmaMin() * o.sigmaMin());
             }
-            default -> throw new IllegalArgumentException("unknown sampler '" + name + "': use one of " + NAMES);
+            default -> {
+                Sampler advanced = AdvancedSamplers.create(name, o);
+                if (advanced == null) throw new IllegalArgumentException("unknown sampler '" + name + "': use one of " + NAMES);
+                yield advanced;
+            }
         };
     }
 
