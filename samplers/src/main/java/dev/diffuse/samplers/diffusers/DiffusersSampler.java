@@ -21,7 +21,7 @@ public record DiffusersSampler(String name, SchedulerConfig config, boolean ddim
         if (config.varianceType().learned())
             throw new IllegalArgumentException(name + ": variance_type " + config.varianceType().key() + " needs the model's variance "
                     + "channels, which a Denoiser does not return; call DdpmScheduler.step with the full model output instead");
-        newScheduler().setTimesteps(steps); // validates steps (and the trailing quirk) now rather than mid-run
+        (ddim ? new DdimScheduler(config) : new DdpmScheduler(config)).setTimesteps(steps); // validates steps (and the trailing quirk) now rather than mid-run
     }
 
     public DiffusersScheduler newScheduler() { return ddim ? new DdimScheduler(config) : new DdpmScheduler(config); }
