@@ -51,3 +51,15 @@ void reduce_final(__global float* out, __global const float* partial, const int 
     float r = reduce_tree(buf, op);
     if (l == 0) out[0] = op == 2 ? r : scale * r;
 }
+
+// Row-wise dot products: out[r] = sum_j a[r*d + j] * b[r*d + j], one work-item per row summing in index order
+// (deterministic). For the per-sample quantities of samplers and likelihoods (d up to a few thousand).
+__kernel void reduce_row_dot(__global float* out, __global const float* a, __global const float* b, const int rows, const int d) {
+    int r = get_global_id(0);
+    if (r >= rows) return;
+    __global const float* ar = a + (long)r * d;
+    __global const float* br = b + (long)r * d;
+    float acc = 0.0f;
+    for (int j = 0; j < d; j++) acc += ar[j] * br[j];
+    out[r] = acc;
+}

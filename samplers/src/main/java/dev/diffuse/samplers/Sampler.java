@@ -18,6 +18,9 @@ public interface Sampler {
     /** Denoiser evaluations one run makes (the cost unit samplers are compared at). */
     int evaluations();
 
+    /** True when the sample is a deterministic function of the prior draw (ODE solvers, DDIM with eta = 0). */
+    default boolean deterministic() { return false; }
+
     /** Standard deviation of the prior this sampler starts from. */
     double priorStd();
 

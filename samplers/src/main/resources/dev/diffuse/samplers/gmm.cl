@@ -95,3 +95,58 @@ __kernel void gmm_log_density(__global float* out, __global const float* x, __gl
     }
     out[row] = m + log(S) - 0.5f * D * LOG_2PI;
 }
+
+// gmm_vjp: out (N, D) = a * v + b * H v, the vector-Jacobian product of gmm_predict's a x + b score(x), where
+// H = sum_k r_k (g_k g_k^T - P_k) - score score^T is the (symmetric) Hessian of log p_t, g_k = -U_k z_k and
+// P_k v = U_k ((U_k^T v) / v_k). Same online log-sum-exp over k as gmm_predict: acc_h collects
+// e_k (g_k (g_k . v) - P_k v), acc_g collects e_k g_k; at the end H v = acc_h / S - score (score . v), score = acc_g / S.
+// Private memory: 5*D floats per work-item.
+__kernel void gmm_vjp(__global float* out, __global const float* x, __global const float* vv, __global const float* params,
+                      const int n, const int K, const float s, const float sigma, const float a, const float b) {
+    int row = get_global_id(0);
+    if (row >= n) return;
+    __global const float* xr = x + (long)row * D;
+    __global const float* vr = vv + (long)row * D;
+    float diff[D], z[D], acch[D], accg[D], g[D];
+    for (int i = 0; i < D; i++) { acch[i] = 0.0f; accg[i] = 0.0f; }
+    const float s2 = s * s, sig2 = sigma * sigma;
+    float m = 0.0f, S = 0.0f;
+    for (int k = 0; k < K; k++) {
+        __global const float* p = params + (long)k * STRIDE;
+        __global const float* lam = p + D * D;
+        float l = gmm_log_term(p, xr, s, s2, sig2, diff, z);
+        float e;
+        if (k == 0 || l > m) {
+            float rescale = k == 0 ? 0.0f : exp(m - l);
+            S *= rescale;
+            for (int i = 0; i < D; i++) { acch[i] *= rescale; accg[i] *= rescale; }
+            m = l;
+            e = 1.0f;
+        } else {
+            e = exp(l - m);
+        }
+        S += e;
+        // g = -U_k z (U_k z = sum_j z_j * row j of U_k^T); diff is reused for (U_k^T v) / v_k
+        for (int i = 0; i < D; i++) g[i] = 0.0f;
+        for (int j = 0; j < D; j++) {
+            float t = 0.0f;
+            for (int i = 0; i < D; i++) {
+                g[i] -= p[j * D + i] * z[j];
+                t += p[j * D + i] * vr[i];
+            }
+            diff[j] = t / (s2 * lam[j] + sig2);
+        }
+        float gv = 0.0f;
+        for (int i = 0; i < D; i++) gv += g[i] * vr[i];
+        for (int i = 0; i < D; i++) {
+            float pv = 0.0f;
+            for (int j = 0; j < D; j++) pv += p[j * D + i] * diff[j];
+            acch[i] += e * (g[i] * gv - pv);
+            accg[i] += e * g[i];
+        }
+    }
+    float inv = 1.0f / S, sv = 0.0f;
+    for (int i = 0; i < D; i++) { accg[i] *= inv; sv += accg[i] * vr[i]; }
+    __global float* o = out + (long)row * D;
+    for (int i = 0; i < D; i++) o[i] = a * vr[i] + b * (acch[i] * inv - accg[i] * sv);
+}

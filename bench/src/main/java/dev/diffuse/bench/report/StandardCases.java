@@ -49,6 +49,7 @@ public final class StandardCases {
                 return new OpCase.Prepared(() -> Reduce.sumSquares(out, x), ws);
             }));
         }
+        cases.addAll(UNetOpCases.all());
         return cases;
     }
 

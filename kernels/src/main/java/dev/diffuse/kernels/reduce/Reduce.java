@@ -32,6 +32,22 @@ public final class Reduce {
 
     public static void max(Tensor out, Tensor x) { run(out, x, Op.MAX, 1f); }
 
+    /**
+     * Row-wise dot products: out[r] = sum_j a[r, j] b[r, j] for a, b of shape (rows, ...) flattened per row; each row
+     * is summed in index order (deterministic, float accumulation on OpenCL, double on the Java device).
+     */
+    public static void rowDot(Tensor out, Tensor a, Tensor b) {
+        Checks.sameNumel("rowDot", a, b);
+        int rows = a.dim(0);
+        if (out.numel() != rows) throw new IllegalArgumentException("rowDot: out must hold one value per row (" + rows + "), got " + out);
+        int d = Math.toIntExact(a.numel() / Math.max(1, rows));
+        switch (Checks.sameDevice("rowDot", out, a, b)) {
+            case JavaDevice j -> ReduceJava.rowDot(j, out, a, b, rows, d);
+            case ClDevice c -> c.kernel(ReduceCl.SRC, "reduce_row_dot", java.util.Map.of("WG", ReduceCl.WG))
+                    .launch1d(rows, 64, out, a, b, rows, d);
+        }
+    }
+
     /** Reads a 1-element result (blocking). */
     public static float toHost(Tensor out) { return out.get(0); }
 

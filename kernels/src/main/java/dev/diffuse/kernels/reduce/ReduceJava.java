@@ -35,6 +35,18 @@ final class ReduceJava {
         out.segment().setAtIndex(ValueLayout.JAVA_FLOAT, 0, op == Reduce.Op.MAX ? (float) r : (float) (scale * r));
     }
 
+    static void rowDot(JavaDevice d, Tensor out, Tensor a, Tensor b, int rows, int dim) {
+        MemorySegment as = a.segment(), bs = b.segment(), os = out.segment();
+        d.parallelFor((rows + 255) / 256, c -> {
+            for (int r = c * 256; r < Math.min(rows, (c + 1) * 256); r++) {
+                double acc = 0;
+                for (int j = 0; j < dim; j++)
+                    acc += (double) as.getAtIndex(ValueLayout.JAVA_FLOAT, (long) r * dim + j) * bs.getAtIndex(ValueLayout.JAVA_FLOAT, (long) r * dim + j);
+                os.setAtIndex(ValueLayout.JAVA_FLOAT, r, (float) acc);
+            }
+        });
+    }
+
     /** The plain definition in double, for tests. */
     static double reference(float[] x, Reduce.Op op) {
         double r = op == Reduce.Op.MAX ? Double.NEGATIVE_INFINITY : 0;

@@ -43,4 +43,21 @@ class ReduceTest {
             case MAX -> Reduce.max(out, x);
         }
     }
+
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({"1, 1", "7, 3", "93, 16", "1001, 2", "5, 784"})
+    void rowDotMatchesTheDefinitionOnBothDevices(int rows, int d) {
+        float[] a = Close.randn(rows, rows * d), b = Close.randn(rows + 7, rows * d);
+        double[] expect = new double[rows];
+        for (int r = 0; r < rows; r++) for (int j = 0; j < d; j++) expect[r] += (double) a[r * d + j] * b[r * d + j];
+        for (Device dev : new Device[]{TestDevices.java(), TestDevices.openCl()}) {
+            try (Tensor ta = Tensor.of(dev, a, rows, d); Tensor tb = Tensor.of(dev, b, rows, d); Tensor out = Tensor.allocate(dev, rows)) {
+                Reduce.rowDot(out, ta, tb);
+                float[] got = out.toArray();
+                double[] g = new double[rows];
+                for (int r = 0; r < rows; r++) g[r] = got[r];
+                Close.assertClose(expect, g, 1e-5 * Math.sqrt(d), 1e-5, "rowDot on " + dev.id());
+            }
+        }
+    }
 }

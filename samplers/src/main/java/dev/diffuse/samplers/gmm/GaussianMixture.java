@@ -286,6 +286,50 @@ public final class GaussianMixture {
         return lse;
     }
 
+    /**
+     * The Hessian of log p_t applied to v: with g_c = grad l_c = -P_c (x - s mu_c), P_c = U_c diag(1/v_c) U_c^T and
+     * responsibilities r_c, log p_t = logsumexp_c l_c gives
+     * <pre>  H = sum_c r_c (g_c g_c^T - P_c) - score score^T,   so  H v = sum_c r_c (g_c (g_c . v) - P_c v) - score (score . v)</pre>
+     * H is symmetric, so this is also the vector-Jacobian product of the score. Writes H v into {@code out}.
+     */
+    public void hessianVectorProduct(double[] out, double[] x, double[] v, double s, double sigma) {
+        checkDim(x);
+        checkDim(v);
+        checkLevel(s, sigma);
+        double[] l = new double[k];
+        double[][] z = new double[k][d];
+        for (int c = 0; c < k; c++) l[c] = logTerm(c, x, s, sigma, z[c]);
+        double lse = logSumExp(l);
+        double[] score = new double[d], g = new double[d], pv = new double[d];
+        Arrays.fill(out, 0);
+        double s2 = s * s, sig2 = sigma * sigma;
+        for (int c = 0; c < k; c++) {
+            double r = Math.exp(l[c] - lse);
+            double gv = 0;
+            for (int i = 0; i < d; i++) {
+                double gi = 0;
+                for (int j = 0; j < d; j++) gi -= u[c][i][j] * z[c][j];
+                g[i] = gi;
+                gv += gi * v[i];
+            }
+            // P_c v = U_c ((U_c^T v) / v_c)
+            Arrays.fill(pv, 0);
+            for (int j = 0; j < d; j++) {
+                double t = 0;
+                for (int i = 0; i < d; i++) t += u[c][i][j] * v[i];
+                t /= s2 * lam[c][j] + sig2;
+                for (int i = 0; i < d; i++) pv[i] += u[c][i][j] * t;
+            }
+            for (int i = 0; i < d; i++) {
+                out[i] += r * (g[i] * gv - pv[i]);
+                score[i] += r * g[i];
+            }
+        }
+        double sv = 0;
+        for (int i = 0; i < d; i++) sv += score[i] * v[i];
+        for (int i = 0; i < d; i++) out[i] -= score[i] * sv;
+    }
+
     static double logSumExp(double[] l) {
         double m = Double.NEGATIVE_INFINITY;
         for (double v : l) m = Math.max(m, v);

@@ -25,7 +25,7 @@ import dev.diffuse.samplers.Denoiser;
  * once at construction ({@code gmm.cl}); the Java path computes each row in double from the host mixture, rows split
  * over threads. Close the denoiser to free its device buffer.
  */
-public final class GaussianMixtureDenoiser implements Denoiser, AutoCloseable {
+public final class GaussianMixtureDenoiser implements dev.diffuse.samplers.DifferentiableDenoiser, AutoCloseable {
     static final String SRC = "dev/diffuse/samplers/gmm.cl";
     private static final int WG = 64;
     private static final int ROWS_PER_CHUNK = 256;
@@ -65,17 +65,51 @@ public final class GaussianMixtureDenoiser implements Denoiser, AutoCloseable {
         if (s == 0 && p != Prediction.SCORE && p != Prediction.EPSILON)
             throw new IllegalArgumentException("predict: " + p + " divides by scale, which is 0 at " + level
                     + "; use SCORE or EPSILON at pure noise");
-        double a, b;
-        switch (p) {
-            case SCORE -> { a = 0; b = 1; }
-            case EPSILON -> { a = 0; b = -sg; }
-            case X0 -> { a = 1 / s; b = sg * sg / s; }
-            case V -> { a = -sg / s; b = -(s * sg + sg * sg * sg / s); }
-            case VELOCITY -> { a = 1 / s; b = sg + sg * sg / s; }
-            default -> throw new AssertionError(p);
-        }
-        affineScore(out, x, s, sg, a, b);
+        double[] ab = coefficients(p, s, sg);
+        affineScore(out, x, s, sg, ab[0], ab[1]);
     }
+
+    /** Every prediction is a x + b score(x): returns {a, b} (table in the class Javadoc). */
+    private static double[] coefficients(Prediction p, double s, double sg) {
+        return switch (p) {
+            case SCORE -> new double[]{0, 1};
+            case EPSILON -> new double[]{0, -sg};
+            case X0 -> new double[]{1 / s, sg * sg / s};
+            case V -> new double[]{-sg / s, -(s * sg + sg * sg * sg / s)};
+            case VELOCITY -> new double[]{1 / s, sg + sg * sg / s};
+        };
+    }
+
+    /**
+     * out = J^T v for the prediction a x + b score(x): J = a I + b H with H the Hessian of log p_t, symmetric, so
+     * out = a v + b H v (see {@link GaussianMixture#hessianVectorProduct}).
+     */
+    @Override
+    public void vjp(Tensor out, Tensor x, NoiseLevel level, Tensor v) {
+        double s = level.scale(), sg = level.sigma();
+        if (s == 0 && prediction != Prediction.SCORE && prediction != Prediction.EPSILON)
+            throw new IllegalArgumentException("vjp: " + prediction + " divides by scale, which is 0 at " + level);
+        double[] ab = coefficients(prediction, s, sg);
+        int n = rows("vjp", x);
+        Checks.sameDevice("vjp", x, out, v);
+        Checks.sameNumel("vjp", x, out, v);
+        int d = mixture.dim();
+        switch (device(x)) {
+            case JavaDevice j -> {
+                MemorySegment xs = x.segment(), vs = v.segment(), os = out.segment();
+                forRows(j, n, (r, row) -> {
+                    double[] vr = new double[d], hv = new double[d];
+                    for (int i = 0; i < d; i++) vr[i] = vs.getAtIndex(ValueLayout.JAVA_FLOAT, (long) r * d + i);
+                    mixture.hessianVectorProduct(hv, row, vr, s, sg);
+                    for (int i = 0; i < d; i++)
+                        os.setAtIndex(ValueLayout.JAVA_FLOAT, (long) r * d + i, (float) (ab[0] * vr[i] + ab[1] * hv[i]));
+                }, xs);
+            }
+            case ClDevice c -> kernel(c, "gmm_vjp").launch1d(n, WG, out, x, v, params, n, mixture.components(),
+                    (float) s, (float) sg, (float) ab[0], (float) ab[1]);
+        }
+    }
+
 
     /** out (N, d) = grad log p_t(x) at (s, sigma). */
     public void score(Tensor out, Tensor x, double s, double sigma) { affineScore(out, x, s, sigma, 0, 1); }

@@ -28,6 +28,8 @@ public record DdimSampler(DiscreteSchedule schedule, int steps, double eta, bool
 
     @Override public int evaluations() { return steps; }
 
+    @Override public boolean deterministic() { return eta == 0; }
+
     @Override public double priorStd() { return 1; }
 
     @Override

@@ -14,10 +14,10 @@ import dev.diffuse.samplers.Denoiser;
  * </pre>
  * Returned as {cx, cm} with eps = cx x + cm m.
  */
-final class Epsilon {
+public final class Epsilon {
     private Epsilon() {}
 
-    static double[] affine(Denoiser.Prediction p, double s, double sigma) {
+    public static double[] affine(Denoiser.Prediction p, double s, double sigma) {
         return switch (p) {
             case EPSILON -> new double[]{0, 1};
             case SCORE -> new double[]{0, -sigma};

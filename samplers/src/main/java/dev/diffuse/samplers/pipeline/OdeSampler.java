@@ -26,6 +26,8 @@ public record OdeSampler(Sde sde, int steps, Method method) implements Sampler {
 
     @Override public String name() { return "ode-" + method.name().toLowerCase(java.util.Locale.ROOT) + (sde.name().equals("vp") ? "" : "-" + sde.name()); }
 
+    @Override public boolean deterministic() { return true; }
+
     @Override public int evaluations() { return method == Method.HEUN ? 2 * steps : steps; }
 
     @Override public double priorStd() { return sde.priorStd(); }

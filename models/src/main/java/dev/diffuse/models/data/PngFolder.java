@@ -1,0 +1,106 @@
+package dev.diffuse.models.data;
+
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+import javax.imageio.ImageIO;
+
+/**
+ * A folder of PNG images, all of one size, scaled to [-1, 1]. Layouts:
+ * <ul>
+ *   <li>{@code DIR/*.png}: unlabelled;</li>
+ *   <li>{@code DIR/CLASS/*.png}: labelled, classes are the immediate subfolders that hold PNGs, sorted by name
+ *       (label k = k-th name), like torchvision's ImageFolder.</li>
+ * </ul>
+ * Files are taken in name order. Channels: 1 if every image is grayscale, else 3 (gray images are replicated to
+ * RGB); alpha is dropped. Images are held as bytes.
+ */
+public final class PngFolder {
+    private PngFolder() {}
+
+    public static Dataset load(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) throw new java.io.FileNotFoundException("png dataset: " + dir + " is not a folder");
+        List<Path> top = pngs(dir);
+        List<Path> classDirs = new ArrayList<>();
+        try (var s = Files.list(dir)) {
+            for (Path p : s.sorted().toList()) if (Files.isDirectory(p) && !pngs(p).isEmpty()) classDirs.add(p);
+        }
+        if (!top.isEmpty() && !classDirs.isEmpty())
+            throw new IOException("png dataset " + dir + ": has PNGs both directly inside (" + top.size() + ") and in class subfolders "
+                    + classDirs.stream().map(p -> p.getFileName().toString()).toList() + "; use one layout: DIR/*.png (unlabelled) or DIR/CLASS/*.png");
+        List<Path> files = new ArrayList<>();
+        List<Integer> labels = new ArrayList<>();
+        List<String> classNames = new ArrayList<>();
+        if (classDirs.isEmpty()) {
+            files.addAll(top);
+        } else {
+            if (classDirs.size() > 256) throw new IOException("png dataset " + dir + ": " + classDirs.size() + " classes; at most 256 are supported");
+            for (int k = 0; k < classDirs.size(); k++) {
+                classNames.add(classDirs.get(k).getFileName().toString());
+                for (Path p : pngs(classDirs.get(k))) {
+                    files.add(p);
+                    labels.add(k);
+                }
+            }
+        }
+        if (files.isEmpty()) throw new IOException("png dataset " + dir + ": no .png files in it or in its immediate subfolders");
+
+        List<BufferedImage> images = new ArrayList<>(files.size());
+        int h = -1, w = -1, c = 1;
+        for (Path f : files) {
+            BufferedImage im = ImageIO.read(f.toFile());
+            if (im == null) throw new IOException("png dataset: " + f + " is not a readable image");
+            if (h < 0) {
+                h = im.getHeight();
+                w = im.getWidth();
+            } else if (im.getHeight() != h || im.getWidth() != w) {
+                throw new IOException("png dataset: " + f + " is " + im.getWidth() + "x" + im.getHeight() + " but " + files.get(0) + " is "
+                        + w + "x" + h + "; all images must have the same size (resize them first)");
+            }
+            if (im.getColorModel().getNumColorComponents() > 1) c = 3;
+            images.add(im);
+        }
+        int per = c * h * w;
+        byte[] px = new byte[Math.multiplyExact(files.size(), per)];
+        for (int i = 0; i < images.size(); i++) {
+            BufferedImage im = images.get(i);
+            boolean gray = im.getColorModel().getNumColorComponents() == 1;
+            var raster = im.getRaster();
+            for (int y = 0; y < h; y++)
+                for (int x = 0; x < w; x++) {
+                    if (gray) {
+                        // sample 0 of a gray raster is the luminance in its own bit depth; scale 16-bit to 8.
+                        int bits = im.getColorModel().getComponentSize(0);
+                        int v = raster.getSample(x, y, 0);
+                        if (bits > 8) v >>= bits - 8;
+                        for (int ch = 0; ch < c; ch++) px[i * per + ch * h * w + y * w + x] = (byte) v;
+                    } else {
+                        int rgb = im.getRGB(x, y);
+                        px[i * per + y * w + x] = (byte) (rgb >> 16);
+                        px[i * per + h * w + y * w + x] = (byte) (rgb >> 8);
+                        px[i * per + 2 * h * w + y * w + x] = (byte) rgb;
+                    }
+                }
+        }
+        byte[] lb = null;
+        if (!classNames.isEmpty()) {
+            lb = new byte[labels.size()];
+            for (int i = 0; i < lb.length; i++) lb[i] = (byte) (int) labels.get(i);
+        }
+        String desc = "png:" + dir + " (" + files.size() + " x " + c + "x" + h + "x" + w
+                + (classNames.isEmpty() ? "" : ", " + classNames.size() + " classes") + ")";
+        return new ByteImages(desc, px, lb, files.size(), c, h, w, classNames);
+    }
+
+    private static List<Path> pngs(Path dir) throws IOException {
+        try (var s = Files.list(dir)) {
+            return s.filter(p -> Files.isRegularFile(p) && p.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".png"))
+                    .sorted().toList();
+        }
+    }
+}

@@ -1,0 +1,133 @@
+package dev.diffuse.models.unet;
+
+import dev.diffuse.kernels.attention.Attention;
+import dev.diffuse.kernels.conv2d.Conv2dSpec;
+import dev.diffuse.kernels.elementwise.Elementwise;
+import dev.diffuse.kernels.groupnorm.GroupNorm;
+import dev.diffuse.models.unet.Graph.Act;
+import dev.diffuse.models.unet.Node.Conv;
+import dev.diffuse.models.unet.Node.Norm;
+import dev.diffuse.runtime.Tensor;
+
+/**
+ * diffusers Attention with group_norm, residual connection and bias (spec §3.6), computed channel-first: the
+ * projections Q = Wq xn + bq are 1x1 convolutions over the normalised input xn (B, C, H, W), which equals the
+ * token-major {@code X Wq^T + bq} transposed; {@link Attention#channelsToHeads} then gives (B, heads, N, d).
+ * <pre>
+ *   xn = GroupNorm(x);  Q, K, V = to_q/to_k/to_v(xn);  O = softmax(Q K^T / sqrt(d)) V per head
+ *   y  = (to_out.0(O) + x) / r
+ * </pre>
+ * Backward, with g = dy / r: dO = to_out^T(g); (dQ, dK, dV) = attention VJP; dxn = to_q^T dQ + to_k^T dK + to_v^T dV;
+ * dx = GroupNorm backward(dxn) + g. The parameters keep diffusers' (C, C) shapes; the convolutions see them as
+ * (C, C, 1, 1) views.
+ */
+final class AttentionNode implements Node {
+    final Act in, out, xn, qh, kh, vh, o, och, mean, rstd, lse;
+    final Norm norm;
+    final Conv q, k, v, proj;
+    final int heads, headDim, c;
+    final float rescale;
+    final Graph.Scratch sc;
+
+    AttentionNode(Graph g, String p, Act in, int groups, float rescale) {
+        this.in = in;
+        this.sc = g.scratch;
+        this.rescale = rescale;
+        c = in.shape[0];
+        int n = in.shape[1] * in.shape[2];
+        heads = g.cfg.heads(c);
+        headDim = c / heads;
+        if (headDim > Attention.MAX_HEAD_DIM)
+            throw new IllegalArgumentException(p + ": head dim " + headDim + " (" + c + " channels, attention_head_dim = "
+                    + g.cfg.attentionHeadDim() + ") exceeds the attention kernel's limit of " + Attention.MAX_HEAD_DIM
+                    + "; set attention_head_dim to a divisor of " + c + " that is <= " + Attention.MAX_HEAD_DIM);
+        norm = Norm.of(g, p + ".group_norm", c, groups);
+        q = linear(g, p + ".to_q");
+        k = linear(g, p + ".to_k");
+        v = linear(g, p + ".to_v");
+        proj = linear(g, p + ".to_out.0");
+        xn = g.stat(in.shape);
+        qh = g.stat(heads, n, headDim);
+        kh = g.stat(heads, n, headDim);
+        vh = g.stat(heads, n, headDim);
+        o = g.stat(heads, n, headDim);
+        och = g.stat(in.shape);
+        out = g.act(in.shape);
+        mean = g.stat(groups);
+        rstd = g.stat(groups);
+        lse = g.stat(heads, n);
+        g.needForward(in.shape);
+        int[] hs = {heads, n, headDim};
+        // g (if r != 1), dO channels, dO heads, dq, dk, dv, delta, dxn, part, GroupNorm scratch
+        g.needBackward(in.shape, in.shape, hs, hs, hs, hs, new int[]{heads, n}, in.shape, in.shape, new int[]{2, c});
+    }
+
+    private Conv linear(Graph g, String prefix) {
+        return new Conv(g.param(prefix + ".weight", c, c), g.param(prefix + ".bias", c), Conv2dSpec.pointwise());
+    }
+
+    private static Tensor w4(Tensor w) { return w.reshape(w.dim(0), w.dim(1), 1, 1); }
+
+    private static void conv(Conv cv, Tensor y, Tensor x) {
+        dev.diffuse.kernels.conv2d.Conv2d.forward(y, x, w4(cv.w().w), cv.b().w, cv.spec());
+    }
+
+    private static void convBack(Conv cv, Tensor dx, Tensor dy, Tensor x) {
+        dev.diffuse.kernels.conv2d.Conv2d.backward(dx, w4(cv.w().g), cv.b().g, dy, x, w4(cv.w().w), cv.spec());
+    }
+
+    @Override public Act[] ins() { return new Act[]{in}; }
+
+    @Override public Act out() { return out; }
+
+    @Override
+    public void forward(int b) {
+        Tensor x = in.v(b), y = out.v(b), xnb = xn.v(b);
+        GroupNorm.forward(xnb, mean.v(b), rstd.v(b), x, norm.gamma().w, norm.beta().w, norm.groups(), norm.eps());
+        long mark = sc.mark();
+        Tensor t = sc.take(x.shape());
+        conv(q, t, xnb);
+        Attention.channelsToHeads(qh.v(b), t, heads);
+        conv(k, t, xnb);
+        Attention.channelsToHeads(kh.v(b), t, heads);
+        conv(v, t, xnb);
+        Attention.channelsToHeads(vh.v(b), t, heads);
+        sc.release(mark);
+        Attention.forward(o.v(b), lse.v(b), qh.v(b), kh.v(b), vh.v(b), (float) (1.0 / Math.sqrt(headDim)));
+        Attention.headsToChannels(och.v(b), o.v(b), heads);
+        conv(proj, y, och.v(b));
+        Elementwise.add(y, y, x);
+        if (rescale != 1f) Elementwise.scale(y, y, 1f / rescale);
+    }
+
+    @Override
+    public void backward(int b, Tensor[] d) {
+        long mark = sc.mark();
+        Tensor x = in.v(b), dy = out.g(b), g = dy;
+        if (rescale != 1f) {
+            g = sc.take(dy.shape());
+            Elementwise.scale(g, dy, 1f / rescale);
+        }
+        Tensor dch = sc.take(x.shape());
+        convBack(proj, dch, g, och.v(b));
+        int[] hs = qh.v(b).shape();
+        Tensor dOh = sc.take(hs), dq = sc.take(hs), dk = sc.take(hs), dv = sc.take(hs);
+        Attention.channelsToHeads(dOh, dch, heads);
+        Attention.backward(dq, dk, dv, dOh, qh.v(b), kh.v(b), vh.v(b), o.v(b), lse.v(b), sc.take(lse.v(b).shape()),
+                (float) (1.0 / Math.sqrt(headDim)));
+        Tensor dxn = sc.take(x.shape()), part = sc.take(x.shape()), xnb = xn.v(b);
+        Attention.headsToChannels(dch, dq, heads);
+        convBack(q, dxn, dch, xnb);
+        Attention.headsToChannels(dch, dk, heads);
+        convBack(k, part, dch, xnb);
+        Elementwise.add(dxn, dxn, part);
+        Attention.headsToChannels(dch, dv, heads);
+        convBack(v, part, dch, xnb);
+        Elementwise.add(dxn, dxn, part);
+        Tensor dx = d[0] != null ? d[0] : part;
+        GroupNorm.backward(dx, norm.gamma().g, norm.beta().g, dxn, x, norm.gamma().w, norm.beta().w, mean.v(b), rstd.v(b),
+                sc.take(GroupNorm.scratchShape(b, c)), norm.groups());
+        Elementwise.add(dx, dx, g);
+        sc.release(mark);
+    }
+}

@@ -1,0 +1,284 @@
+package dev.diffuse.models.unet;
+
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+import dev.diffuse.kernels.activation.Activation;
+import dev.diffuse.kernels.elementwise.Elementwise;
+import dev.diffuse.kernels.embedding.TimestepEmbedding;
+import dev.diffuse.kernels.linear.Linear;
+import dev.diffuse.kernels.lookup.Lookup;
+import dev.diffuse.models.train.TrainableModel;
+import dev.diffuse.models.unet.Graph.Act;
+import dev.diffuse.models.unet.Graph.Param;
+import dev.diffuse.runtime.Device;
+import dev.diffuse.runtime.Tensor;
+import dev.diffuse.runtime.Workspace;
+
+/**
+ * diffusers {@code UNet2DModel} (spec unet2d-diffusers.md §3) with a manual backward, on either device.
+ *
+ * <p>Forward: {@code emb = linear_2(silu(linear_1(sinusoid(t)))) [+ class_embedding.weight[label]]}, then the
+ * {@link Tape} (conv_in, down blocks pushing the skip stack, mid block, up blocks popping it through channel
+ * concats, GroupNorm-SiLU-conv_out); every resnet reads {@code silu(emb)}. All memory (parameter slab, gradient slab
+ * of the same layout, activations for {@code maxBatch}, a scratch arena for temporaries) is allocated at
+ * construction; forward and backward allocate no device memory and never read back to the host.
+ *
+ * <p>Backward: the tape runs in reverse. Each activation has a gradient buffer; the first consumer (in reverse order)
+ * writes it, later consumers write into scratch and add, so a skip entry's gradient is (from the up-path concat) +
+ * (from the next down layer). The resnets accumulate d silu(emb) into one buffer, which then flows back through
+ * SiLU, linear_2 (and the class table: {@code dtable[label_b] += demb_b}), SiLU and linear_1.
+ */
+public final class UNet2DModel implements TrainableModel {
+    private final Tape tape;
+    private final Graph g;
+    private final Device device;
+    private final Workspace ws;
+    private final Tensor paramSlab, gradSlab;
+    private final Map<String, Tensor> named = new LinkedHashMap<>(), namedGrads = new LinkedHashMap<>();
+    private int lastBatch = -1;
+    private boolean wantInputGrad;
+
+    /** A trainable model (gradients allocated) for batches up to {@code maxBatch} of the config's sample_size. */
+    public UNet2DModel(UNetConfig cfg, Device device, int maxBatch) {
+        this(cfg, device, maxBatch, true);
+    }
+
+    /** @param training false allocates no gradients nor backward scratch ({@link #backward} then throws): for sampling */
+    public UNet2DModel(UNetConfig cfg, Device device, int maxBatch, boolean training) {
+        if (maxBatch <= 0) throw new IllegalArgumentException("UNet2DModel: maxBatch must be positive, got " + maxBatch);
+        this.tape = new Tape(cfg, maxBatch, training);
+        this.g = tape.g;
+        this.device = device;
+        this.ws = new Workspace(device, "UNet2DModel", Long.MAX_VALUE / 4);
+        Tensor[] slabs;
+        try {
+            slabs = g.allocate(ws);
+        } catch (RuntimeException e) {
+            ws.close();
+            throw e;
+        }
+        paramSlab = slabs[0];
+        gradSlab = slabs[1];
+        for (Param p : g.params) {
+            named.put(p.name, p.w);
+            if (p.g != null) namedGrads.put(p.name, p.g);
+        }
+    }
+
+    /** Parameter names and shapes of {@code cfg} in diffusers' state-dict order (allocates nothing). */
+    public static Map<String, int[]> layout(UNetConfig cfg) {
+        return new Tape(cfg, 1, false).g.layout();
+    }
+
+    /** Number of parameters of {@code cfg}. */
+    public static long parameterCount(UNetConfig cfg) {
+        return layout(cfg).values().stream().mapToLong(Tensor::numel).sum();
+    }
+
+    /**
+     * FLOPs (multiply + add = 2) of one forward at {@code batch}: every convolution (2 B Cout OH OW Cin K K), the time
+     * MLP and time_emb_proj linears (2 B out in), the attention projections (4 x 2 B N C^2) and cores
+     * (4 B heads N^2 d). Normalisations and elementwise ops are not counted (memory bound). A backward is about 2x.
+     */
+    public static double forwardFlops(UNetConfig cfg, int batch) {
+        Tape t = new Tape(cfg, 1, false);
+        int c0 = cfg.channels(0), td = cfg.timeDim();
+        double f = 2.0 * batch * (td * c0 + (double) td * td);
+        for (Node n : t.nodes) {
+            switch (n) {
+                case Node.ConvNode c -> f += convFlops(c.conv, c.in.shape, batch);
+                case Node.UpsampleNode u -> f += convFlops(u.conv, u.up.shape, batch);
+                case Node.HeadNode h -> f += convFlops(h.conv, h.in.shape, batch);
+                case ResnetNode r -> {
+                    int[] o = r.out.shape;
+                    f += convFlops(r.conv1, r.in.shape, batch) + convFlops(r.conv2, o, batch) + 2.0 * batch * o[0] * td;
+                    if (r.shortcut != null) f += convFlops(r.shortcut, r.in.shape, batch);
+                }
+                case AttentionNode a -> {
+                    double tokens = (double) a.in.shape[1] * a.in.shape[2];
+                    f += 4 * 2.0 * batch * tokens * a.c * a.c + 4.0 * batch * a.heads * tokens * tokens * a.headDim;
+                }
+                default -> { }
+            }
+        }
+        return f;
+    }
+
+    private static double convFlops(Node.Conv c, int[] in, int batch) {
+        int[] w = c.w().shape;
+        return dev.diffuse.kernels.conv2d.Conv2d.flops(batch, w[1], in[1], in[2], w[0], c.spec());
+    }
+
+    public UNetConfig config() { return tape.cfg; }
+
+    @Override public Device device() { return device; }
+
+    @Override public Tensor parameters() { return paramSlab; }
+
+    @Override
+    public Tensor gradients() {
+        if (gradSlab == null) throw new IllegalStateException("this UNet2DModel was built for inference (training = false): no gradients");
+        return gradSlab;
+    }
+
+    @Override public Map<String, Tensor> namedParameters() { return Collections.unmodifiableMap(named); }
+
+    /** Gradient views with the same names (training models only). */
+    public Map<String, Tensor> namedGradients() { return Collections.unmodifiableMap(namedGrads); }
+
+    @Override public int[] sampleShape() { return new int[]{tape.cfg.inChannels(), tape.height, tape.width}; }
+
+    @Override public int maxBatch() { return g.maxBatch; }
+
+    public boolean training() { return g.training; }
+
+    /** Device bytes held by this model (parameters, gradients, activations, scratch). */
+    public long allocatedBytes() { return ws.usedBytes(); }
+
+    /**
+     * PyTorch's default initialisation, seeded: conv/linear weights and biases U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+     * (kaiming_uniform with a = sqrt(5)), GroupNorm weight 1 and bias 0, class-embedding table N(0, 1).
+     */
+    public void initialize(long seed) {
+        Map<String, int[]> shapes = g.layout();
+        for (Param p : g.params) {
+            SplittableRandom r = new SplittableRandom(seed * 1_000_003L + p.name.hashCode());
+            float[] v = new float[Math.toIntExact(Tensor.numel(p.shape))];
+            boolean norm = p.name.contains("norm");
+            if (p.name.startsWith("class_embedding")) {
+                for (int i = 0; i < v.length; i++) v[i] = (float) gaussian(r);
+            } else if (norm) {
+                if (p.name.endsWith(".weight")) Arrays.fill(v, 1f);
+            } else {
+                int[] w = shapes.get(p.name.substring(0, p.name.lastIndexOf('.')) + ".weight");
+                long fanIn = Tensor.numel(w) / w[0];
+                double bound = 1.0 / Math.sqrt(fanIn);
+                for (int i = 0; i < v.length; i++) v[i] = (float) ((2 * r.nextDouble() - 1) * bound);
+            }
+            p.w.upload(v);
+        }
+    }
+
+    private static double gaussian(SplittableRandom r) {
+        double u = r.nextDouble(), w = r.nextDouble();
+        return Math.sqrt(-2 * Math.log(1 - u)) * Math.cos(2 * Math.PI * w);
+    }
+
+    /** {@link #forward(Tensor, Tensor, Tensor, Tensor)} without class labels. */
+    public void forward(Tensor out, Tensor x, Tensor timesteps) { forward(out, x, timesteps, null); }
+
+    @Override
+    public void forward(Tensor out, Tensor x, Tensor timesteps, Tensor classLabels) {
+        int b = check(out, x, timesteps, classLabels);
+        tape.xin.v(b).copyFrom(x);
+        Tensor temb = tape.temb.v(b), l1 = tape.l1.v(b), s1 = tape.s1.v(b), emb = tape.emb.v(b);
+        UNetConfig c = tape.cfg;
+        // inputs are copied (x, t, labels), so callers may pass views at any offset (OpenCL kernel arguments must be aligned)
+        tape.steps.v(b).copyFrom(timesteps);
+        TimestepEmbedding.sinusoidal(temb, tape.steps.v(b), c.flipSinToCos(), c.freqShift());
+        Linear.forward(l1, temb, tape.w1.w, tape.b1.w);
+        Activation.silu(s1, l1);
+        Linear.forward(emb, s1, tape.w2.w, tape.b2.w);
+        if (tape.classTable != null) {
+            tape.labels.v(b).copyFrom(classLabels);
+            Lookup.addRows(emb, tape.classTable.w, tape.labels.v(b));
+        }
+        Activation.silu(tape.semb.v(b), emb);
+        for (Node n : tape.nodes) n.forward(b);
+        out.copyFrom(tape.out.v(b));
+        lastBatch = b;
+    }
+
+    @Override
+    public void backward(Tensor dOut, Tensor dx) {
+        if (!g.training) throw new IllegalStateException("backward on a UNet2DModel built with training = false; build it with training = true");
+        if (lastBatch < 0) throw new IllegalStateException("backward before forward: run forward first (it keeps the activations)");
+        int b = lastBatch;
+        int[] os = Graph.withBatch(b, tape.out.shape);
+        if (!Arrays.equals(dOut.shape(), os))
+            throw new IllegalArgumentException("backward: dOut " + dOut + " must have the shape of the last forward's output " + Arrays.toString(os));
+        if (dx != null && !Arrays.equals(dx.shape(), Graph.withBatch(b, tape.xin.shape)))
+            throw new IllegalArgumentException("backward: dx " + dx + " must have the shape of the last forward's input "
+                    + Arrays.toString(Graph.withBatch(b, tape.xin.shape)));
+        wantInputGrad = dx != null;
+        for (Act a : g.acts) a.fresh = true;
+        tape.out.g(b).copyFrom(dOut);
+        tape.out.fresh = false;
+        Elementwise.fill(tape.semb.g(b), 0f);
+        Graph.Scratch sc = g.scratch;
+        List<Node> nodes = tape.nodes;
+        for (int k = nodes.size() - 1; k >= 0; k--) {
+            Node n = nodes.get(k);
+            Act[] ins = n.ins();
+            Tensor[] d = new Tensor[ins.length];
+            Tensor[] pending = new Tensor[ins.length];
+            long mark = sc.mark();
+            for (int i = 0; i < ins.length; i++) {
+                Act a = ins[i];
+                if (!a.hasGrad || (!wantInputGrad && (a == tape.xin || a == tape.xTape))) continue;
+                if (a.fresh) {
+                    d[i] = a.g(b);
+                    a.fresh = false;
+                } else {
+                    d[i] = pending[i] = sc.take(Graph.withBatch(b, a.shape));
+                }
+            }
+            n.backward(b, d);
+            for (int i = 0; i < ins.length; i++)
+                if (pending[i] != null) Elementwise.add(ins[i].g(b), ins[i].g(b), pending[i]);
+            sc.release(mark);
+        }
+        timeBackward(b);
+        if (dx != null) dx.copyFrom(tape.xin.g(b));
+    }
+
+    /** d silu(emb) -> demb -> (class table) -> linear_2 -> SiLU -> linear_1. */
+    private void timeBackward(int b) {
+        Graph.Scratch sc = g.scratch;
+        long mark = sc.mark();
+        int t = tape.cfg.timeDim();
+        Tensor demb = sc.take(b, t), ds1 = sc.take(b, t), dl1 = sc.take(b, t);
+        Activation.siluBackward(demb, tape.semb.g(b), tape.emb.v(b));
+        if (tape.classTable != null) Lookup.addRowsBackward(tape.classTable.g, demb, tape.labels.v(b));
+        Linear.backward(ds1, tape.w2.g, tape.b2.g, demb, tape.s1.v(b), tape.w2.w);
+        Activation.siluBackward(dl1, ds1, tape.l1.v(b));
+        Linear.backward(null, tape.w1.g, tape.b1.g, dl1, tape.temb.v(b), tape.w1.w);
+        sc.release(mark);
+    }
+
+    private int check(Tensor out, Tensor x, Tensor t, Tensor labels) {
+        int[] ss = sampleShape();
+        if (x.rank() != 4 || x.dim(1) != ss[0] || x.dim(2) != ss[1] || x.dim(3) != ss[2])
+            throw new IllegalArgumentException("UNet2DModel forward: x " + x + " must be (B, " + ss[0] + ", " + ss[1] + ", "
+                    + ss[2] + ") for this model (in_channels, sample_size)");
+        int b = x.dim(0);
+        if (b < 1 || b > g.maxBatch)
+            throw new IllegalArgumentException("UNet2DModel forward: batch " + b + " exceeds the maxBatch " + g.maxBatch
+                    + " the model was built for; build it with a larger maxBatch or split the batch");
+        int[] os = {b, tape.cfg.outChannels(), ss[1], ss[2]};
+        if (!Arrays.equals(out.shape(), os))
+            throw new IllegalArgumentException("UNet2DModel forward: out " + out + " must be " + Arrays.toString(os));
+        if (t.rank() != 1 || t.dim(0) != b)
+            throw new IllegalArgumentException("UNet2DModel forward: timesteps " + t + " must be (" + b + "), one per sample");
+        if (tape.classTable != null && labels == null)
+            throw new IllegalArgumentException("UNet2DModel forward: this model has a class embedding (num_class_embeds = "
+                    + tape.cfg.numClassEmbeds() + "): class labels (B) are required");
+        if (tape.classTable == null && labels != null)
+            throw new IllegalArgumentException("UNet2DModel forward: class labels given but the model has no class embedding "
+                    + "(num_class_embeds is null); pass null");
+        if (labels != null && (labels.rank() != 1 || labels.dim(0) != b))
+            throw new IllegalArgumentException("UNet2DModel forward: class labels " + labels + " must be (" + b + ")");
+        for (Tensor tt : new Tensor[]{out, x, t, labels})
+            if (tt != null && tt.device() != device)
+                throw new IllegalArgumentException("UNet2DModel forward: " + tt + " is not on the model's device " + device.id());
+        return b;
+    }
+
+    @Override
+    public void close() { ws.close(); }
+}
