@@ -28,6 +28,9 @@ public record DiffusersSampler(String name, SchedulerConfig config, boolean ddim
 
     @Override public int evaluations() { return steps; }
 
+    /** DDIM with eta = 0; DDPM always draws noise. */
+    @Override public boolean deterministic() { return ddim && eta == 0; }
+
     @Override public double priorStd() { return 1; }
 
     @Override

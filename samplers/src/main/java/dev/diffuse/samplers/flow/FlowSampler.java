@@ -35,6 +35,8 @@ public record FlowSampler(int steps, Method method) implements Sampler {
 
     @Override public int evaluations() { return method == Method.HEUN ? 2 * steps : steps; }
 
+    @Override public boolean deterministic() { return true; }
+
     @Override public double priorStd() { return 1; }
 
     /** {cx, cm}: v = cx x + cm m at time t. */
