@@ -17,7 +17,7 @@ import dev.diffuse.models.train.ModelDenoiser;
 import dev.diffuse.samplers.Sampler;
 import dev.diffuse.samplers.Samplers;
 import dev.diffuse.samplers.gmm.GaussianMixture;
-import dev.diffuse.samplers.gmm.GaussianMixtureDenoiser;
+import dev.diffuse.samplers.gmm.MixtureDenoisers;
 import dev.diffuse.samplers.gmm.MixturePresets;
 import dev.diffuse.samplers.metrics.SlicedWasserstein;
 import picocli.CommandLine.Command;
@@ -128,7 +128,7 @@ public final class SampleCommand implements Callable<Integer> {
 
         float[] x;
         long bytes = Math.max(16L << 20, 8L * n * d * 4);
-        try (GaussianMixtureDenoiser den = new GaussianMixtureDenoiser(mixture, dev, Samplers.preferredPrediction(sampler));
+        try (var den = MixtureDenoisers.forSampler(mixture, dev, sampler);
              Workspace ws = new Workspace(dev, "sample", bytes)) {
             long t0 = System.nanoTime();
             x = s.sample(den, ws, seed, n, d).toArray(); // the only read-back, after the loop

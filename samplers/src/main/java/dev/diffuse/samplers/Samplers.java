@@ -19,7 +19,7 @@ public final class Samplers {
     /** Every registered name, in the order {@code diffuse sample --help} lists them. */
     public static final List<String> NAMES = java.util.stream.Stream.of(
             List.of("ddpm", "ddim", "sde-vp", "sde-ve", "ode-euler", "ode-heun", "ode-euler-ve", "ode-heun-ve", "langevin", "annealed-langevin"),
-            AdvancedSamplers.NAMES).flatMap(List::stream).toList();
+            AdvancedSamplers.NAMES, GuidedSamplers.NAMES).flatMap(List::stream).toList();
 
     private Samplers() {}
 
@@ -64,6 +64,7 @@ public final class Samplers {
             }
             default -> {
                 Sampler advanced = AdvancedSamplers.create(name, o);
+                if (advanced == null) advanced = GuidedSamplers.create(name, o);
                 if (advanced == null) throw new IllegalArgumentException("unknown sampler '" + name + "': use one of " + NAMES);
                 yield advanced;
             }
@@ -72,6 +73,7 @@ public final class Samplers {
 
     /** The prediction a sampler wants from an analytic denoiser: Langevin needs the score at sigma = 0. */
     public static Denoiser.Prediction preferredPrediction(String name) {
-        return name.equals("langevin") || name.equals("annealed-langevin") ? Denoiser.Prediction.SCORE : Denoiser.Prediction.EPSILON;
+        if (name.equals("langevin") || name.equals("annealed-langevin")) return Denoiser.Prediction.SCORE;
+        return GuidedSamplers.preferredPrediction(name);
     }
 }

@@ -11,7 +11,7 @@ import dev.diffuse.runtime.Workspace;
 import dev.diffuse.samplers.Sampler;
 import dev.diffuse.samplers.Samplers;
 import dev.diffuse.samplers.gmm.GaussianMixture;
-import dev.diffuse.samplers.gmm.GaussianMixtureDenoiser;
+import dev.diffuse.samplers.gmm.MixtureDenoisers;
 import dev.diffuse.samplers.gmm.MixturePresets;
 import dev.diffuse.samplers.metrics.MixtureStats;
 import dev.diffuse.samplers.metrics.SlicedWasserstein;
@@ -57,7 +57,7 @@ public final class SamplerEvaluation {
 
     float[] sample(String name, int steps, GaussianMixture m, long s, int rows) {
         Sampler sampler = factory.apply(name, Samplers.Options.defaults(steps).withSigmaMax(sigmaMax(m)));
-        try (var den = new GaussianMixtureDenoiser(m, device, Samplers.preferredPrediction(name));
+        try (var den = MixtureDenoisers.forSampler(m, device, name);
              Workspace ws = new Workspace(device, "eval " + name, Math.max(64L << 20, 16L * rows * m.dim() * 4))) {
             return sampler.sample(den, ws, s, rows, m.dim()).toArray();
         }
