@@ -17,8 +17,9 @@ class AdvancedSamplersTest {
             Sampler s = AdvancedSamplers.create(name, Samplers.Options.defaults(10));
             assertNotNull(s, name);
             assertEquals(name, s.name());
-            assertFalse(Samplers.NAMES.contains(name), name + " clashes with a registered name");
+            assertEquals(name, Samplers.create(name, Samplers.Options.defaults(10)).name(), "the registry reaches " + name);
         }
+        assertEquals(Samplers.NAMES.size(), new java.util.HashSet<>(Samplers.NAMES).size(), "registered names are unique: " + Samplers.NAMES);
         assertNull(AdvancedSamplers.create("ddim", Samplers.Options.defaults(10)));
         var o = Samplers.Options.defaults(10);
         assertEquals(19, AdvancedSamplers.create("edm-heun", o).evaluations());
