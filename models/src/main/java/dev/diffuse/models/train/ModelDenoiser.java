@@ -3,25 +3,29 @@ package dev.diffuse.models.train;
 import dev.diffuse.kernels.elementwise.Elementwise;
 import dev.diffuse.runtime.Tensor;
 import dev.diffuse.runtime.Workspace;
-import dev.diffuse.samplers.Denoiser;
+import dev.diffuse.samplers.DifferentiableDenoiser;
 
 /**
- * A trained epsilon-prediction model as a sampler's {@link Denoiser}: every row of x is evaluated at
- * {@code level.timestep()} (a DDPM index), in chunks of at most the model's maxBatch, optionally conditioned on one
- * class label for all rows. Sample with the EMA weights: wrap the sampler call in {@link Trainer#withEmaWeights}, or
- * load them into the model. No host read-back.
+ * A trained epsilon-prediction model as a sampler's denoiser: every row of x is evaluated at
+ * {@code level.timestep()} (a DDPM index), in chunks of at most the model's maxBatch ({@link Chunks}), optionally
+ * conditioned on one class label for all rows. Sample with the EMA weights: wrap the sampler call in
+ * {@link Trainer#withEmaWeights}, or load them into the model. No host read-back.
  */
-public final class ModelDenoiser implements Denoiser, AutoCloseable {
+public final class ModelDenoiser implements DifferentiableDenoiser, AutoCloseable {
     private final TrainableModel model;
     private final Workspace ws;
     private final Tensor t, y;
+    private final Chunks chunks;
     private int label = -1;
+    private Workspace vjpWs; // staging of vjp: x, v, dx and the forward output; made on the first vjp
 
     public ModelDenoiser(TrainableModel model) {
         this.model = model;
         this.ws = new Workspace(model.device(), "model denoiser", 8L * model.maxBatch() + 8192);
         this.t = ws.tensor(model.maxBatch());
         this.y = ws.tensor(model.maxBatch());
+        long per = Tensor.numel(model.sampleShape());
+        this.chunks = new Chunks(model.device(), model.maxBatch(), per, per);
     }
 
     /** Condition every row on class {@code k}; -1 (default) for none. */
@@ -37,17 +41,55 @@ public final class ModelDenoiser implements Denoiser, AutoCloseable {
     @Override
     public void predict(Tensor out, Tensor x, NoiseLevel level) {
         if (out.numel() != x.numel()) throw new IllegalArgumentException("model denoiser: out " + out + " must match x " + x);
-        int n = x.dim(0), per = Math.toIntExact(x.numel() / n), mb = model.maxBatch();
-        int[] shape = x.shape();
+        int[] row = model.sampleShape();
+        Elementwise.fill(t, (float) level.timestep());
+        chunks.run(out, x, null, null, row, row, (o, xin, unused1, unused2, b) ->
+                model.forward(o, xin, t.view(0, b), label >= 0 ? y.view(0, b) : null));
+    }
+
+    /**
+     * out = (d eps_theta(x) / d x)^T v through the model's own backward: per chunk a forward (which keeps the
+     * activations) and a backward with dOut = v that writes dx. The backward also accumulates into the model's
+     * parameter gradients, which a caller in the middle of training must zero afterwards.
+     */
+    @Override
+    public void vjp(Tensor out, Tensor x, NoiseLevel level, Tensor v) {
+        if (out.numel() != x.numel() || v.numel() != x.numel())
+            throw new IllegalArgumentException("model vjp: out " + out + " and v " + v + " must match x " + x);
+        int[] row = model.sampleShape();
+        int n = x.dim(0), mb = model.maxBatch();
+        int per = Math.toIntExact(Tensor.numel(row));
+        Tensor[] s = staging(mb * per);
         Elementwise.fill(t, (float) level.timestep());
         for (int first = 0; first < n; first += mb) {
             int b = Math.min(mb, n - first);
+            int[] shape = new int[row.length + 1];
             shape[0] = b;
-            model.forward(out.view((long) first * per, shape), x.view((long) first * per, shape), t.view(0, b),
-                    label >= 0 ? y.view(0, b) : null);
+            System.arraycopy(row, 0, shape, 1, row.length);
+            Tensor xin = s[1].view(0, shape), vin = s[2].view(0, shape), dx = s[3].view(0, shape), fwd = s[4].view(0, shape);
+            xin.copyFrom(x.view((long) first * per, shape));
+            vin.copyFrom(v.view((long) first * per, shape));
+            model.forward(fwd, xin, t.view(0, b), label >= 0 ? y.view(0, b) : null);
+            model.backward(vin, dx);
+            out.view((long) first * per, shape).copyFrom(dx);
         }
     }
 
+    /** The whole staging slab followed by x, v, dx and forward-output views of {@code elems} floats each. */
+    private Tensor[] staging(int elems) {
+        if (vjpWs == null) {
+            vjpWs = new Workspace(model.device(), "model vjp", 16L * elems + (1 << 16));
+            staging = vjpWs.slab(new int[]{elems}, new int[]{elems}, new int[]{elems}, new int[]{elems});
+        }
+        return staging;
+    }
+
+    private Tensor[] staging;
+
     @Override
-    public void close() { ws.close(); }
+    public void close() {
+        if (vjpWs != null) vjpWs.close();
+        chunks.close();
+        ws.close();
+    }
 }

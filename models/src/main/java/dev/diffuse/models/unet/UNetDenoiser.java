@@ -1,6 +1,7 @@
 package dev.diffuse.models.unet;
 
 import dev.diffuse.kernels.elementwise.Elementwise;
+import dev.diffuse.models.train.Chunks;
 import dev.diffuse.runtime.Tensor;
 import dev.diffuse.samplers.Denoiser;
 
@@ -57,16 +58,10 @@ public final class UNetDenoiser implements Denoiser, AutoCloseable {
      */
     static void forwardChunked(UNet2DModel model, Tensor out, Tensor x, Tensor t, Tensor labels, boolean sameT) {
         int[] s = model.sampleShape();
-        int c = s[0], h = s[1], w = s[2], oc = model.config().outChannels();
-        int n = x.dim(0), mb = model.maxBatch();
-        long per = (long) c * h * w, operI = (long) oc * h * w;
-        for (int start = 0; start < n; start += mb) {
-            int nb = Math.min(mb, n - start);
-            Tensor xs = x.reshape(n, c, h, w).view(start * per, nb, c, h, w);
-            Tensor os = out.reshape(n, oc, h, w).view(start * operI, nb, oc, h, w);
-            Tensor ts = sameT ? t.view(0, nb) : t.view(start, nb);
-            Tensor ls = labels == null ? null : labels.view(start, nb);
-            model.forward(os, xs, ts, ls);
+        int[] outRow = {model.config().outChannels(), s[1], s[2]};
+        try (Chunks chunks = new Chunks(model.device(), model.maxBatch(), Tensor.numel(s), Tensor.numel(outRow))) {
+            chunks.run(out, x, sameT ? null : t, labels, s, outRow,
+                    (o, xin, tc, lc, b) -> model.forward(o, xin, sameT ? t.view(0, b) : tc, lc));
         }
     }
 
