@@ -89,7 +89,7 @@ public final class TrainCommand implements Callable<Integer> {
 
                 @Override
                 public void onSampleDue(int step, Trainer t) {
-                    t.withEmaWeights(() -> writeSamples(model, ds, out.resolve("samples/step-" + step + ".png"), seed));
+                    t.withEmaWeights(() -> writeSamples(model, t.config().schedule(), ds, out.resolve("samples/step-" + step + ".png"), seed));
                 }
             });
             try {
@@ -98,7 +98,7 @@ public final class TrainCommand implements Callable<Integer> {
                 bar.close();
             }
             tr.writeLossCurve(out.resolve("loss.png"));
-            if (sampleEvery > 0) tr.withEmaWeights(() -> writeSamples(model, ds, out.resolve("samples/final.png"), seed));
+            if (sampleEvery > 0) tr.withEmaWeights(() -> writeSamples(model, tr.config().schedule(), ds, out.resolve("samples/final.png"), seed));
             System.out.println("wrote " + out.resolve("loss.png") + ", checkpoints and samples under " + out);
         }
         return 0;
@@ -110,13 +110,13 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     /** 64 samples with 50-step DDIM: an image grid for image data, a scatter for 2-D data. */
-    static void writeSamples(TrainableModel model, Dataset ds, Path png, long seed) {
+    static void writeSamples(TrainableModel model, dev.diffuse.samplers.schedule.DiscreteSchedule schedule, Dataset ds, Path png, long seed) {
         int n = ds.sampleShape().length == 3 ? 64 : 2000;
         Sampler s = Samplers.create("ddim", Samplers.Options.defaults(50));
         int[] shape = new int[ds.sampleShape().length + 1];
         shape[0] = n;
         System.arraycopy(ds.sampleShape(), 0, shape, 1, ds.sampleShape().length);
-        try (ModelDenoiser den = new ModelDenoiser(model);
+        try (ModelDenoiser den = new ModelDenoiser(model, schedule);
              Workspace ws = new Workspace(model.device(), "train samples", 8L * dev.diffuse.runtime.Tensor.numel(shape) + (1 << 20))) {
             float[] x = s.sample(den, ws, seed, shape).toArray();
             Outputs.writeSamples(png, x, shape);

@@ -4,10 +4,12 @@ import dev.diffuse.kernels.elementwise.Elementwise;
 import dev.diffuse.runtime.Tensor;
 import dev.diffuse.runtime.Workspace;
 import dev.diffuse.samplers.DifferentiableDenoiser;
+import dev.diffuse.samplers.schedule.DiscreteSchedule;
 
 /**
- * A trained epsilon-prediction model as a sampler's denoiser: every row of x is evaluated at
- * {@code level.timestep()} (a DDPM index), in chunks of at most the model's maxBatch ({@link Chunks}), optionally
+ * A trained epsilon-prediction model as a sampler's denoiser. The network is conditioned on the DDPM timestep whose
+ * noise level matches the sampler's (s, sigma) ({@link DiscreteSchedule#timestepOf}: the exact index for the discrete
+ * samplers, a fractional one for continuous-time VP samplers), all rows evaluated in chunks of at most the model's maxBatch ({@link Chunks}), optionally
  * conditioned on one class label for all rows. Sample with the EMA weights: wrap the sampler call in
  * {@link Trainer#withEmaWeights}, or load them into the model. No host read-back.
  */
@@ -18,9 +20,15 @@ public final class ModelDenoiser implements DifferentiableDenoiser, AutoCloseabl
     private final Chunks chunks;
     private int label = -1;
     private Workspace vjpWs; // staging of vjp: x, v, dx and the forward output; made on the first vjp
+    private final DiscreteSchedule schedule;
 
-    public ModelDenoiser(TrainableModel model) {
+    /** A denoiser for a model trained on diffusers' default schedule (linear betas 1e-4..0.02, 1000 steps). */
+    public ModelDenoiser(TrainableModel model) { this(model, DiscreteSchedule.ddpmDefault()); }
+
+    /** A denoiser for a model trained on {@code schedule}. */
+    public ModelDenoiser(TrainableModel model, DiscreteSchedule schedule) {
         this.model = model;
+        this.schedule = schedule;
         this.ws = new Workspace(model.device(), "model denoiser", 8L * model.maxBatch() + 8192);
         this.t = ws.tensor(model.maxBatch());
         this.y = ws.tensor(model.maxBatch());
@@ -42,7 +50,7 @@ public final class ModelDenoiser implements DifferentiableDenoiser, AutoCloseabl
     public void predict(Tensor out, Tensor x, NoiseLevel level) {
         if (out.numel() != x.numel()) throw new IllegalArgumentException("model denoiser: out " + out + " must match x " + x);
         int[] row = model.sampleShape();
-        Elementwise.fill(t, (float) level.timestep());
+        Elementwise.fill(t, (float) schedule.timestepOf(level.scale(), level.sigma()));
         chunks.run(out, x, null, null, row, row, (o, xin, unused1, unused2, b) ->
                 model.forward(o, xin, t.view(0, b), label >= 0 ? y.view(0, b) : null));
     }
@@ -60,7 +68,7 @@ public final class ModelDenoiser implements DifferentiableDenoiser, AutoCloseabl
         int n = x.dim(0), mb = model.maxBatch();
         int per = Math.toIntExact(Tensor.numel(row));
         Tensor[] s = staging(mb * per);
-        Elementwise.fill(t, (float) level.timestep());
+        Elementwise.fill(t, (float) schedule.timestepOf(level.scale(), level.sigma()));
         for (int first = 0; first < n; first += mb) {
             int b = Math.min(mb, n - first);
             int[] shape = new int[row.length + 1];

@@ -43,4 +43,30 @@ public record DiscreteSchedule(BetaSchedule kind, double[] betas, double[] alpha
         for (int i = 0; i < steps; i++) ts[i] = (steps - 1 - i) * r + stepsOffset;
         return ts;
     }
+
+    /**
+     * The (fractional) timestep whose noise level matches x_t = s x_0 + sigma eps, found by the log-SNR
+     * lambda = log(s^2 / sigma^2) = log(alpha_bar / (1 - alpha_bar)), which falls monotonically with t: linear
+     * interpolation between the two table entries around lambda, clamped to [0, N-1]. On a table entry it returns that
+     * t; between entries it is what lets a network trained on discrete timesteps serve continuous-time samplers.
+     */
+    public double timestepOf(double s, double sigma) {
+        if (!(sigma > 0)) return 0;
+        if (!(s > 0)) return trainSteps() - 1;
+        double lambda = Math.log(s * s / (sigma * sigma));
+        int n = trainSteps();
+        double prev = lambdaAt(0);
+        if (lambda >= prev) return 0;
+        for (int i = 1; i < n; i++) {
+            double cur = lambdaAt(i);
+            if (lambda >= cur) return i - 1 + (prev - lambda) / (prev - cur);
+            prev = cur;
+        }
+        return n - 1;
+    }
+
+    private double lambdaAt(int t) {
+        double a = alphasCumprod[t];
+        return Math.log(a / (1 - a));
+    }
 }

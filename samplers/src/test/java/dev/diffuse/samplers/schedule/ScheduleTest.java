@@ -69,4 +69,20 @@ class ScheduleTest {
         assertEquals(0.01, levels[9], 1e-15);
         assertEquals(levels[1] / levels[0], levels[5] / levels[4], 1e-12);
     }
+
+    @Test
+    void timestepOfInvertsTheNoiseLevel() {
+        DiscreteSchedule d = DiscreteSchedule.ddpmDefault();
+        for (int t : new int[]{0, 1, 17, 500, 998, 999}) {
+            double a = d.alphaBar(t);
+            assertEquals(t, d.timestepOf(Math.sqrt(a), Math.sqrt(1 - a)), 1e-6, "table entry " + t);
+        }
+        double mid = d.timestepOf(Math.sqrt((d.alphaBar(300) + d.alphaBar(301)) / 2), Math.sqrt(1 - (d.alphaBar(300) + d.alphaBar(301)) / 2));
+        assertTrue(mid > 300 && mid < 301, "between entries: " + mid);
+        // the continuous VP schedule (beta 0.1..20) is DDPM's linear schedule in the limit: t in [0, 1] ~ index t * 1000
+        VpSchedule vp = VpSchedule.standard();
+        assertEquals(500, d.timestepOf(vp.scale(0.5), vp.sigma(0.5)), 2.0);
+        assertEquals(0, d.timestepOf(1, 0));
+        assertEquals(999, d.timestepOf(0, 1));
+    }
 }
