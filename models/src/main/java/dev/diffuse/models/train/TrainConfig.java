@@ -25,11 +25,25 @@ import dev.diffuse.samplers.schedule.DiscreteSchedule;
  * @param trainTimesteps  number of discrete timesteps N (t uniform in 0..N-1)
  * @param betaStart       first beta
  * @param betaEnd         last beta
+ * @param objective       what the network regresses: {@link Objective#EPSILON} (DDPM, the default) or {@link Objective#FLOW};
+ *                        null (a checkpoint written before this field existed) reads as EPSILON
  */
 public record TrainConfig(int steps, int batch, double lr, int warmupSteps, double weightDecay, double beta1, double beta2,
                           double eps, double emaDecay, double gradClip, long seed, int logEvery, int sampleEvery,
-                          int checkpointEvery, String betaSchedule, int trainTimesteps, double betaStart, double betaEnd) {
+                          int checkpointEvery, String betaSchedule, int trainTimesteps, double betaStart, double betaEnd,
+                          Objective objective) {
+    /**
+     * EPSILON: DDPM epsilon prediction on the discrete schedule (unchanged behaviour). FLOW: flow matching on the linear
+     * path x_t = (1 - t) eps + t x0, t ~ U(0, 1), velocity target x0 - eps; the network sees timestep
+     * {@link #FLOW_TIME_SCALE} * t (the beta-schedule fields are then unused).
+     */
+    public enum Objective { EPSILON, FLOW }
+
+    /** A FLOW-trained network is conditioned on timestep 1000 t (t = 0 noise, t = 1 data), the range of DDPM indices. */
+    public static final float FLOW_TIME_SCALE = 1000f;
+
     public TrainConfig {
+        if (objective == null) objective = Objective.EPSILON;
         StringBuilder bad = new StringBuilder();
         if (steps < 1) bad.append(" steps >= 1 (got ").append(steps).append(')');
         if (batch < 1) bad.append(" batch >= 1 (got ").append(batch).append(')');
@@ -50,32 +64,37 @@ public record TrainConfig(int steps, int batch, double lr, int warmupSteps, doub
      */
     public static TrainConfig defaults(int steps, int batch) {
         return new TrainConfig(steps, batch, 1e-4, 500, 1e-6, 0.95, 0.999, 1e-8, 0.9999, 1.0, 0, 100, 0, 0,
-                "linear", 1000, 1e-4, 0.02);
+                "linear", 1000, 1e-4, 0.02, Objective.EPSILON);
     }
 
     public TrainConfig withSteps(int s) {
         return new TrainConfig(s, batch, lr, warmupSteps, weightDecay, beta1, beta2, eps, emaDecay, gradClip, seed, logEvery,
-                sampleEvery, checkpointEvery, betaSchedule, trainTimesteps, betaStart, betaEnd);
+                sampleEvery, checkpointEvery, betaSchedule, trainTimesteps, betaStart, betaEnd, objective);
     }
 
     public TrainConfig withLr(double l, int warmup) {
         return new TrainConfig(steps, batch, l, warmup, weightDecay, beta1, beta2, eps, emaDecay, gradClip, seed, logEvery,
-                sampleEvery, checkpointEvery, betaSchedule, trainTimesteps, betaStart, betaEnd);
+                sampleEvery, checkpointEvery, betaSchedule, trainTimesteps, betaStart, betaEnd, objective);
     }
 
     public TrainConfig withSeed(long s) {
         return new TrainConfig(steps, batch, lr, warmupSteps, weightDecay, beta1, beta2, eps, emaDecay, gradClip, s, logEvery,
-                sampleEvery, checkpointEvery, betaSchedule, trainTimesteps, betaStart, betaEnd);
+                sampleEvery, checkpointEvery, betaSchedule, trainTimesteps, betaStart, betaEnd, objective);
     }
 
     public TrainConfig withEma(double decay) {
         return new TrainConfig(steps, batch, lr, warmupSteps, weightDecay, beta1, beta2, eps, decay, gradClip, seed, logEvery,
-                sampleEvery, checkpointEvery, betaSchedule, trainTimesteps, betaStart, betaEnd);
+                sampleEvery, checkpointEvery, betaSchedule, trainTimesteps, betaStart, betaEnd, objective);
     }
 
     public TrainConfig withEvery(int log, int sample, int checkpoint) {
         return new TrainConfig(steps, batch, lr, warmupSteps, weightDecay, beta1, beta2, eps, emaDecay, gradClip, seed, log,
-                sample, checkpoint, betaSchedule, trainTimesteps, betaStart, betaEnd);
+                sample, checkpoint, betaSchedule, trainTimesteps, betaStart, betaEnd, objective);
+    }
+
+    public TrainConfig withObjective(Objective o) {
+        return new TrainConfig(steps, batch, lr, warmupSteps, weightDecay, beta1, beta2, eps, emaDecay, gradClip, seed, logEvery,
+                sampleEvery, checkpointEvery, betaSchedule, trainTimesteps, betaStart, betaEnd, o);
     }
 
     public DiscreteSchedule schedule() {

@@ -8,6 +8,7 @@ import java.util.List;
 
 import dev.diffuse.kernels.diffusion.QSample;
 import dev.diffuse.kernels.elementwise.Elementwise;
+import dev.diffuse.kernels.flow.FlowMatching;
 import dev.diffuse.kernels.loss.MseLoss;
 import dev.diffuse.kernels.optim.Optim;
 import dev.diffuse.models.data.Dataset;
@@ -25,6 +26,9 @@ import dev.diffuse.runtime.Workspace;
  *   L = mean (model(x_t, t, y) - eps)^2;  backward;  clip = min(1, gradClip / ||g||)
  *   AdamW (lr linearly warmed up), EMA with diffusers' warm-up decay min(emaDecay, t / (t + 9))
  * </pre>
+ * With {@link TrainConfig.Objective#FLOW} the middle two lines become flow matching (linear path, velocity target):
+ * t_b ~ U(0, 1) from the timestep stream ({@link FlowTimes}), x_t = (1 - t) eps + t x0
+ * and target x0 - eps in the fused FlowMatching kernel, network timestep 1000 t; everything else is the same.
  * Everything stays on the device: per step the host uploads the batch and one (4, B) block of t, coefficients and
  * labels, and reads nothing back except the mean loss every {@code logEvery} steps (accumulated on the device in
  * between). Every random draw is a function of (seed, step), so a run is reproducible and {@link #load} resumes it
@@ -222,7 +226,13 @@ public final class Trainer implements AutoCloseable {
         } else {
             prepareHostBatch(seed, t, n);
         }
-        QSample.applyDrawn(xt, eps, x0, aT, sT, seed, 4L * t + STREAM_NOISE);
+        if (cfg.objective() == TrainConfig.Objective.FLOW) {
+            // t_b ~ U(0, 1) over the integer timesteps just written (same stream); eps now holds the target x0 - eps
+            FlowTimes.draw(meta, batch, seed, 4L * t + STREAM_TIMESTEPS, TrainConfig.FLOW_TIME_SCALE);
+            FlowMatching.pairDrawn(xt, eps, x0, aT, seed, 4L * t + STREAM_NOISE);
+        } else {
+            QSample.applyDrawn(xt, eps, x0, aT, sT, seed, 4L * t + STREAM_NOISE);
+        }
         model.zeroGradients();
         model.forward(out, xt, tT, data.numClasses() > 0 ? labelsT : null);
         MseLoss.forward(loss, out, eps, null);

@@ -1,0 +1,176 @@
+package dev.diffuse.models.consistency;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+import dev.diffuse.kernels.consistency.Consistency;
+import dev.diffuse.kernels.elementwise.Elementwise;
+import dev.diffuse.kernels.loss.MseLoss;
+import dev.diffuse.kernels.optim.Optim;
+import dev.diffuse.models.data.Dataset;
+import dev.diffuse.models.train.TrainableModel;
+import dev.diffuse.runtime.Philox;
+import dev.diffuse.runtime.Tensor;
+import dev.diffuse.runtime.Workspace;
+
+/**
+ * Consistency training (CT; Song et al. 2023, Algorithm 3) of any {@link TrainableModel} F, one update k:
+ * <pre>
+ *   N = N(k), sigma_1 &lt; ... &lt; sigma_N the Karras grid;  i_b ~ U{0..size-1}, n_b ~ U{1..N-1}   host, Philox (seed, 4k + 0 / 1)
+ *   z ~ N(0, I) in-kernel (seed, 4k + 2), shared by both points:  x_a = x + sigma_{n+1} z,  x_b = x + sigma_n z
+ *   f(x, s) = c_skip(s) x + c_out(s) F(c_in(s) x, c_noise(s)),   c_noise(s) = 1000 * 0.25 ln s   (EDM's c_noise, x1000)
+ *   L = mean (f_theta(x_a, sigma_{n+1}) - f_target(x_b, sigma_n))^2      target: EMA weights, no gradient
+ *   dF = c_out(sigma_{n+1}) 2 (f_theta - f_target) / n  (fused);  backward through F only;  clip;  Adam
+ *   target = mu(k) target + (1 - mu(k)) theta,   mu(k) = exp(s0 ln mu0 / N(k))
+ * </pre>
+ * The target network is the model itself with the target weights swapped into its parameter slab for one forward
+ * (two slab copies per step), which works for any TrainableModel; the target forward runs first so the online
+ * forward's activations are the ones backward uses. Per step the host uploads the batch and one (4, B) block
+ * (sigma_{n+1}, sigma_n, both c_noise) and reads back only the mean loss every logEvery steps. Sample with the target
+ * weights ({@link #withTargetWeights}) through {@link ConsistencyDenoiser} and the consistency sampler.
+ */
+public final class ConsistencyTrainer implements AutoCloseable {
+    /** The network's timestep for noise level s: 1000 * c_noise(s) = 250 ln s. */
+    public static double timestep(double sigma) { return 250 * Math.log(sigma); }
+
+    private final TrainableModel model;
+    private final Dataset data;
+    private final ConsistencyConfig cfg;
+    private final Workspace ws;
+    private final Tensor target, backup, m, v, x0, xa, xb, xin, net, fOn, fTg, dNet, meta, sOn, sTg, tOn, tTg, loss, lossSum, norm, clip;
+    private final int batch, per;
+    private final float[] hostX, hostMeta;
+    private final int[] idx;
+    private int step, lossCount;
+    private final List<Double> losses = new ArrayList<>();
+
+    public ConsistencyTrainer(TrainableModel model, Dataset data, ConsistencyConfig cfg) {
+        if (!Arrays.equals(model.sampleShape(), data.sampleShape()))
+            throw new IllegalArgumentException("consistency trainer: the model takes samples of shape " + Arrays.toString(model.sampleShape())
+                    + " but the dataset has " + Arrays.toString(data.sampleShape()));
+        if (cfg.batch() > model.maxBatch())
+            throw new IllegalArgumentException("consistency trainer: batch " + cfg.batch() + " exceeds the model's maxBatch " + model.maxBatch());
+        this.model = model;
+        this.data = data;
+        this.cfg = cfg;
+        batch = cfg.batch();
+        per = data.sampleNumel();
+        int slab = Math.toIntExact(model.parameters().numel());
+        ws = new Workspace(model.device(), "consistency trainer", 4L * (4L * slab + 9L * batch * per + 4L * batch + 64) + (16L << 20));
+        target = ws.tensor(slab);
+        backup = ws.tensor(slab);
+        m = ws.tensor(slab);
+        v = ws.tensor(slab);
+        target.copyFrom(model.parameters());
+        int[] shape = new int[data.sampleShape().length + 1];
+        shape[0] = batch;
+        System.arraycopy(data.sampleShape(), 0, shape, 1, shape.length - 1);
+        x0 = ws.tensor(shape); xa = ws.tensor(shape); xb = ws.tensor(shape); xin = ws.tensor(shape); net = ws.tensor(shape);
+        fOn = ws.tensor(shape); fTg = ws.tensor(shape); dNet = ws.tensor(shape);
+        meta = ws.tensor(4, batch);
+        sOn = meta.view(0, batch); sTg = meta.view(batch, batch); tOn = meta.view(2L * batch, batch); tTg = meta.view(3L * batch, batch);
+        loss = ws.tensor(1); lossSum = ws.tensor(1); norm = ws.tensor(1); clip = ws.tensor(1);
+        hostX = new float[batch * per];
+        hostMeta = new float[4 * batch];
+        idx = new int[batch];
+    }
+
+    /** Standard deviation of the data over all coordinates (the sigma_data to use for vector data), from up to n rows. */
+    public static double dataStd(Dataset data, int n) {
+        int k = Math.min(n, data.size()), p = data.sampleNumel();
+        int[] ids = new int[k];
+        for (int i = 0; i < k; i++) ids[i] = i;
+        float[] x = new float[k * p];
+        data.fill(ids, x, null);
+        double s = 0, s2 = 0;
+        for (float f : x) { s += f; s2 += (double) f * f; }
+        double mean = s / x.length;
+        return Math.sqrt(s2 / x.length - mean * mean);
+    }
+
+    public int step() { return step; }
+    public ConsistencyConfig config() { return cfg; }
+    public double[] lossValues() { return losses.stream().mapToDouble(Double::doubleValue).toArray(); }
+    /** The target (EMA) weights, same layout as the model's parameter slab. */
+    public Tensor targetParameters() { return target; }
+
+    /** Runs to cfg.steps(). */
+    public void run() { runUntil(cfg.steps()); }
+
+    public void runUntil(int last) {
+        if (last > cfg.steps()) throw new IllegalArgumentException("consistency trainer: step " + last + " exceeds the configured " + cfg.steps());
+        while (step < last) {
+            trainStep();
+            if (step % cfg.logEvery() == 0 || step == cfg.steps()) readLoss();
+        }
+    }
+
+    private void trainStep() {
+        int k = step + 1;
+        long seed = cfg.seed();
+        int n = cfg.discretisation(k);
+        for (int b = 0; b < batch; b++) {
+            long r = (Philox.uint32(seed, 4L * k, 2L * b) << 32) | Philox.uint32(seed, 4L * k, 2L * b + 1);
+            idx[b] = (int) Long.remainderUnsigned(r, data.size());
+            int i = 1 + (int) (Philox.uint32(seed, 4L * k + 1, b) % (n - 1));
+            double hi = cfg.sigma(i + 1, n), lo = cfg.sigma(i, n);
+            hostMeta[b] = (float) hi;
+            hostMeta[batch + b] = (float) lo;
+            hostMeta[2 * batch + b] = (float) timestep(hi);
+            hostMeta[3 * batch + b] = (float) timestep(lo);
+        }
+        data.fill(idx, hostX, null);
+        x0.upload(hostX);
+        meta.upload(hostMeta);
+        float smin = (float) cfg.sigmaMin(), sd = (float) cfg.sigmaData();
+        Consistency.perturb(xa, x0, sOn, seed, 4L * k + 2);
+        Consistency.perturb(xb, x0, sTg, seed, 4L * k + 2);
+        // target: f_target(x_b, sigma_n) with the EMA weights (no gradient)
+        backup.copyFrom(model.parameters());
+        model.parameters().copyFrom(target);
+        Consistency.input(xin, xb, sTg, sd);
+        model.forward(net, xin, tTg, null);
+        Consistency.combine(fTg, xb, net, sTg, smin, sd);
+        model.parameters().copyFrom(backup);
+        // online: f_theta(x_a, sigma_{n+1}), loss and backward through c_out F
+        model.zeroGradients();
+        Consistency.input(xin, xa, sOn, sd);
+        model.forward(net, xin, tOn, null);
+        Consistency.combine(fOn, xa, net, sOn, smin, sd);
+        MseLoss.forward(loss, fOn, fTg, null);
+        Elementwise.add(lossSum, lossSum, loss);
+        lossCount++;
+        Consistency.lossBackward(dNet, fOn, fTg, sOn, smin, sd);
+        model.backward(dNet, null);
+        Tensor scale = null;
+        if (cfg.gradClip() > 0) {
+            Optim.gradNorm(norm, clip, model.gradients(), 1f, (float) cfg.gradClip());
+            scale = clip;
+        }
+        Optim.adamw(model.parameters(), m, v, model.gradients(), scale, 1f, cfg.adam(k), k);
+        Optim.ema(target, model.parameters(), cfg.targetDecay(k));
+        step = k;
+    }
+
+    private void readLoss() {
+        if (lossCount == 0) return;
+        losses.add(lossSum.toArray()[0] / (double) lossCount);
+        Elementwise.fill(lossSum, 0f);
+        lossCount = 0;
+    }
+
+    /** Runs body with the target (EMA) weights in the model, then restores the online weights. */
+    public void withTargetWeights(Runnable body) {
+        backup.copyFrom(model.parameters());
+        model.parameters().copyFrom(target);
+        try {
+            body.run();
+        } finally {
+            model.parameters().copyFrom(backup);
+        }
+    }
+
+    @Override
+    public void close() { ws.close(); }
+}

@@ -1,0 +1,58 @@
+package dev.diffuse.models.train;
+
+import dev.diffuse.kernels.elementwise.Elementwise;
+import dev.diffuse.runtime.Tensor;
+import dev.diffuse.runtime.Workspace;
+import dev.diffuse.samplers.Denoiser;
+
+/**
+ * A network trained with {@link TrainConfig.Objective#FLOW} as a {@link Prediction#VELOCITY} denoiser for the flow
+ * samplers ("flow-euler", "flow-heun"): those call it at NoiseLevel(t, 1 - t, timestep = t) with t the flow time
+ * (0 noise, 1 data), and the network is evaluated at timestep {@link TrainConfig#FLOW_TIME_SCALE} * t, the mapping the
+ * trainer used. Rows are evaluated in chunks of at most the model's maxBatch; optional class label for all rows. Sample
+ * with the EMA weights ({@link Trainer#withEmaWeights}). No host read-back.
+ */
+public final class FlowModelDenoiser implements Denoiser, AutoCloseable {
+    private final TrainableModel model;
+    private final Workspace ws;
+    private final Tensor t, y;
+    private int label = -1;
+
+    public FlowModelDenoiser(TrainableModel model) {
+        this.model = model;
+        this.ws = new Workspace(model.device(), "flow model denoiser", 8L * model.maxBatch() + 8192);
+        this.t = ws.tensor(model.maxBatch());
+        this.y = ws.tensor(model.maxBatch());
+    }
+
+    /** Condition every row on class {@code k}; -1 (default) for none. */
+    public FlowModelDenoiser classLabel(int k) {
+        if (k < -1) throw new IllegalArgumentException("class label must be >= 0, or -1 for unconditional, got " + k);
+        this.label = k;
+        if (k >= 0) Elementwise.fill(y, k);
+        return this;
+    }
+
+    @Override public Prediction prediction() { return Prediction.VELOCITY; }
+
+    @Override
+    public void predict(Tensor out, Tensor x, NoiseLevel level) {
+        if (out.numel() != x.numel()) throw new IllegalArgumentException("flow model denoiser: out " + out + " must match x " + x);
+        double ft = level.timestep();
+        if (!(ft >= 0 && ft <= 1))
+            throw new IllegalArgumentException("flow model denoiser: flow time must be in [0, 1] (0 noise, 1 data), got " + ft
+                    + "; sample with flow-euler or flow-heun");
+        int n = x.dim(0), per = Math.toIntExact(x.numel() / n), mb = model.maxBatch();
+        int[] shape = x.shape();
+        Elementwise.fill(t, (float) (TrainConfig.FLOW_TIME_SCALE * ft));
+        for (int first = 0; first < n; first += mb) {
+            int b = Math.min(mb, n - first);
+            shape[0] = b;
+            model.forward(out.view((long) first * per, shape), x.view((long) first * per, shape), t.view(0, b),
+                    label >= 0 ? y.view(0, b) : null);
+        }
+    }
+
+    @Override
+    public void close() { ws.close(); }
+}
