@@ -1,0 +1,83 @@
+package dev.diffuse.models.unet;
+
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import dev.diffuse.runtime.JavaDevice;
+import dev.diffuse.runtime.Tensor;
+
+/**
+ * Not a test: a manual profiling harness. Times forward and forward + backward of {@link UNetConfig#small()} on the
+ * Java device and, with {@code -Ddiffuse.profile=1}, the per-node-kind forward/backward time (node kind + channels +
+ * size). Run: java -cp ... dev.diffuse.models.unet.UNetProfile [batch] [iters]
+ */
+public final class UNetProfile {
+    public static void main(String[] args) throws Exception {
+        int batch = args.length > 0 ? Integer.parseInt(args[0]) : 64, iters = args.length > 1 ? Integer.parseInt(args[1]) : 3;
+        JavaDevice d = JavaDevice.get();
+        try (UNet2DModel m = new UNet2DModel(UNetConfig.small(), d, batch, true);
+             Tensor x = Tensor.allocate(d, batch, 1, 28, 28); Tensor t = Tensor.allocate(d, batch);
+             Tensor out = Tensor.allocate(d, batch, 1, 28, 28); Tensor dOut = Tensor.allocate(d, batch, 1, 28, 28)) {
+            m.initialize(1);
+            x.upload(dev.diffuse.runtime.Close.randn(1, batch * 784));
+            dOut.upload(dev.diffuse.runtime.Close.randn(2, batch * 784));
+            float[] ts = new float[batch];
+            for (int i = 0; i < batch; i++) ts[i] = (i * 37) % 1000;
+            t.upload(ts);
+            for (int it = 0; it < iters; it++) {
+                long t0 = System.nanoTime();
+                m.forward(out, x, t);
+                long t1 = System.nanoTime();
+                m.backward(dOut, null);
+                long t2 = System.nanoTime();
+                System.out.printf("iter %d: forward %.0f ms, backward %.0f ms, fwd+bwd %.0f ms%n", it, (t1 - t0) / 1e6,
+                        (t2 - t1) / 1e6, (t2 - t0) / 1e6);
+            }
+            if (Boolean.getBoolean("diffuse.profile")) perNode(m, batch);
+        }
+    }
+
+    /** Runs each node's forward then (in reverse) backward on its own, timing by node kind. */
+    static void perNode(UNet2DModel m, int b) {
+        Tape tape;
+        try {
+            var f = UNet2DModel.class.getDeclaredField("tape");
+            f.setAccessible(true);
+            tape = (Tape) f.get(m);
+        } catch (ReflectiveOperationException e) { throw new IllegalStateException(e); }
+        Map<String, double[]> acc = new LinkedHashMap<>();
+        for (int rep = 0; rep < 2; rep++) {
+            for (Node n : tape.nodes) {
+                long t0 = System.nanoTime();
+                n.forward(b);
+                if (rep == 1) acc.computeIfAbsent(key(n), k -> new double[3])[0] += (System.nanoTime() - t0) / 1e6;
+            }
+            for (int k = tape.nodes.size() - 1; k >= 0; k--) {
+                Node n = tape.nodes.get(k);
+                Tensor[] dIns = new Tensor[n.ins().length];
+                for (int i = 0; i < dIns.length; i++) dIns[i] = n.ins()[i].hasGrad ? n.ins()[i].g(b) : null;
+                long t0 = System.nanoTime();
+                n.backward(b, dIns);
+                if (rep == 1) {
+                    double[] a = acc.get(key(n));
+                    a[1] += (System.nanoTime() - t0) / 1e6;
+                    a[2]++;
+                }
+            }
+        }
+        double f = 0, bw = 0;
+        System.out.printf("%-40s %10s %10s %6s%n", "node", "fwd ms", "bwd ms", "count");
+        for (var e : acc.entrySet()) {
+            double[] a = e.getValue();
+            f += a[0];
+            bw += a[1];
+            System.out.printf("%-40s %10.1f %10.1f %6.0f%n", e.getKey(), a[0], a[1], a[2]);
+        }
+        System.out.printf("%-40s %10.1f %10.1f%n", "total", f, bw);
+    }
+
+    static String key(Node n) {
+        return n.getClass().getSimpleName() + " in" + Arrays.toString(n.ins()[0].shape) + " out" + Arrays.toString(n.out().shape);
+    }
+}
