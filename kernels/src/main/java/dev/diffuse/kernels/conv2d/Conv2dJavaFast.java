@@ -65,27 +65,15 @@ final class Conv2dJavaFast {
         float[] dxa = new float[d.B() * Cin * HW];
         int perImage = Math.min(Cin, Math.max(1, ceilDiv(2 * dev.threads(), d.B())));
         int ciPer = ceilDiv(Cin, perImage), ciBlocks = ceilDiv(Cin, ciPer);
-        int st = s.stride(), pt = s.padTop(), pl = s.padLeft();
         dev.parallelFor(d.B() * ciBlocks, c -> {
             int n = c / ciBlocks, ci0 = (c % ciBlocks) * ciPer, ci1 = Math.min(Cin, ci0 + ciPer), rows = (ci1 - ci0) * KK;
             float[] dcol = new float[rows * P];
             ArrayGemm.gemm(rows, P, Cout, wt, ci0 * KK * Cout, Cout, dya, n * Cout * P, P, dcol, 0, P);
             // col2im: dcol row (ci,kh,kw), column (oh,ow) belongs to dx[n, ci, oh*s+kh-pt, ow*s+kw-pl]
-            for (int ci = ci0; ci < ci1; ci++) {
-                int xo = (n * Cin + ci) * HW;
+            for (int ci = ci0; ci < ci1; ci++)
                 for (int kh = 0; kh < K; kh++)
-                    for (int kw = 0; kw < K; kw++) {
-                        int ro = ((ci - ci0) * KK + kh * K + kw) * P;
-                        for (int oh = 0; oh < d.OH(); oh++) {
-                            int ih = oh * st + kh - pt;
-                            if (ih < 0 || ih >= d.H()) continue;
-                            for (int ow = 0; ow < d.OW(); ow++) {
-                                int iw = ow * st + kw - pl;
-                                if (iw >= 0 && iw < d.W()) dxa[xo + ih * d.W() + iw] += dcol[ro + oh * d.OW() + ow];
-                            }
-                        }
-                    }
-            }
+                    for (int kw = 0; kw < K; kw++)
+                        scatterRow(dxa, (n * Cin + ci) * HW, d, s, kh, kw, dcol, ((ci - ci0) * KK + kh * K + kw) * P);
         });
         return dxa;
     }
@@ -111,26 +99,66 @@ final class Conv2dJavaFast {
 
     /**
      * col[(ci-ci0,kh,kw), j] = x[n, ci, oh*s+kh-pt, ow*s+kw-pl] (0 outside) for output pixels p0 + j = (oh, ow),
-     * j < np; stored row-major (rows x np), or transposed (np x rows) when {@code transposed}.
+     * j < np; stored row-major (rows x np), or transposed (np x rows) when {@code transposed} (built row-major in a
+     * temporary, then transposed in cache-sized blocks).
      */
     private static void im2col(float[] x, int n, Conv2d.Dims d, Conv2dSpec s, int ci0, int ci1, int p0, int np,
                                float[] out, boolean transposed) {
-        int K = d.K(), H = d.H(), W = d.W(), OW = d.OW(), st = s.stride(), pt = s.padTop(), pl = s.padLeft();
-        int rows = (ci1 - ci0) * K * K;
-        for (int ci = ci0; ci < ci1; ci++) {
-            int xo = (n * d.Cin() + ci) * H * W;
+        int K = d.K(), rows = (ci1 - ci0) * K * K;
+        float[] dst = transposed ? new float[rows * np] : out;
+        for (int ci = ci0; ci < ci1; ci++)
             for (int kh = 0; kh < K; kh++)
                 for (int kw = 0; kw < K; kw++) {
                     int row = ((ci - ci0) * K + kh) * K + kw;
-                    int oh = p0 / OW, ow = p0 - oh * OW;
-                    for (int j = 0; j < np; j++) {
-                        int ih = oh * st + kh - pt, iw = ow * st + kw - pl;
-                        float v = ih >= 0 && ih < H && iw >= 0 && iw < W ? x[xo + ih * W + iw] : 0f;
-                        if (transposed) out[j * rows + row] = v;
-                        else out[row * np + j] = v;
-                        if (++ow == OW) { ow = 0; oh++; }
-                    }
+                    gatherRow(x, (n * d.Cin() + ci) * d.H() * d.W(), d, s, kh, kw, p0, np, dst, row * np);
                 }
+        if (transposed) {
+            final int T = 32;
+            for (int r0 = 0; r0 < rows; r0 += T)
+                for (int j0 = 0; j0 < np; j0 += T)
+                    for (int r = r0, r1 = Math.min(rows, r0 + T); r < r1; r++)
+                        for (int j = j0, j1 = Math.min(np, j0 + T); j < j1; j++) out[j * rows + r] = dst[r * np + j];
+        }
+    }
+
+    /**
+     * dst[o + j] = x[xo + ih*W + iw] (0 outside) for output pixels p0 + j, j < np, of kernel tap (kh, kw): walked one
+     * output row at a time, where ih is fixed and the in-range ow form one interval (a plain copy at stride 1).
+     */
+    private static void gatherRow(float[] x, int xo, Conv2d.Dims d, Conv2dSpec s, int kh, int kw, int p0, int np,
+                                  float[] dst, int o) {
+        int H = d.H(), W = d.W(), OW = d.OW(), st = s.stride();
+        int oh = p0 / OW, ow = p0 - oh * OW;
+        for (int j = 0; j < np; ) {
+            int run = Math.min(OW - ow, np - j), ih = oh * st + kh - s.padTop();
+            if (ih < 0 || ih >= H) {
+                Arrays.fill(dst, o + j, o + j + run, 0f);
+            } else {
+                int off = kw - s.padLeft();   // iw = (ow + t)*st + off, valid for lo <= t < hi
+                int lo = Math.max(0, Math.ceilDiv(-off - ow * st, st)), hi = Math.min(run, Math.ceilDiv(W - off - ow * st, st));
+                if (hi < lo) hi = lo;
+                Arrays.fill(dst, o + j, o + j + lo, 0f);
+                int src = xo + ih * W + ow * st + off;
+                if (st == 1) System.arraycopy(x, src + lo, dst, o + j + lo, hi - lo);
+                else for (int t = lo; t < hi; t++) dst[o + j + t] = x[src + t * st];
+                Arrays.fill(dst, o + j + hi, o + j + run, 0f);
+            }
+            j += run;
+            ow = 0;
+            oh++;
+        }
+    }
+
+    /** The adjoint of {@link #gatherRow} over all P output pixels: x[xo + ih*W + iw] += src[o + p]. */
+    private static void scatterRow(float[] x, int xo, Conv2d.Dims d, Conv2dSpec s, int kh, int kw, float[] src, int o) {
+        int H = d.H(), W = d.W(), OW = d.OW(), st = s.stride(), off = kw - s.padLeft();
+        int lo = Math.max(0, Math.ceilDiv(-off, st)), hi = Math.min(OW, Math.ceilDiv(W - off, st));
+        for (int oh = 0; oh < d.OH(); oh++) {
+            int ih = oh * st + kh - s.padTop();
+            if (ih < 0 || ih >= H) continue;
+            int dstRow = xo + ih * W + off, srcRow = o + oh * OW;
+            if (st == 1) for (int ow = lo; ow < hi; ow++) x[dstRow + ow] += src[srcRow + ow];
+            else for (int ow = lo; ow < hi; ow++) x[dstRow + ow * st] += src[srcRow + ow];
         }
     }
 
