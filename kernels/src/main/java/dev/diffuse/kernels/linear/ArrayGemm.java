@@ -18,9 +18,19 @@ public final class ArrayGemm {
     /**
      * c[co + i*ldc + j] += sum_k a[ao + i*lda + k] * b[bo + k*ldb + j] for i < M, j < N (row-major, C += A B).
      * Register block: 4 rows x 2 vectors of columns (8 accumulators); a column panel of B stays in cache while
-     * every row block passes over it. Fixed summation order (k ascending) per element.
+     * every row block passes over it. K is cut into blocks of {@link #KB} so that panel (KB x 2V floats) fits in L1;
+     * C carries the running sum between blocks exactly (a float store and reload), so every element is still one
+     * FMA chain in k ascending order: blocking changes speed, not results.
      */
     public static void gemm(int M, int N, int K, float[] a, int ao, int lda, float[] b, int bo, int ldb, float[] c, int co, int ldc) {
+        for (int k0 = 0; k0 < K; k0 += KB)
+            panel(M, N, Math.min(KB, K - k0), a, ao + k0, lda, b, bo + k0 * ldb, ldb, c, co, ldc);
+    }
+
+    /** Rows of op(B) per K block: 128 x 2V floats = 16 KB at AVX-512. */
+    static final int KB = 128;
+
+    private static void panel(int M, int N, int K, float[] a, int ao, int lda, float[] b, int bo, int ldb, float[] c, int co, int ldc) {
         int j = 0;
         for (; j + 2 * V <= N; j += 2 * V) {
             int i = 0;

@@ -26,16 +26,21 @@ public final class UNetProfile {
             for (int i = 0; i < batch; i++) ts[i] = (i * 37) % 1000;
             t.upload(ts);
             for (int it = 0; it < iters; it++) {
-                long t0 = System.nanoTime();
+                long c0 = cpu(), t0 = System.nanoTime();
                 m.forward(out, x, t);
-                long t1 = System.nanoTime();
+                long c1 = cpu(), t1 = System.nanoTime();
                 m.backward(dOut, null);
-                long t2 = System.nanoTime();
-                System.out.printf("iter %d: forward %.0f ms, backward %.0f ms, fwd+bwd %.0f ms%n", it, (t1 - t0) / 1e6,
-                        (t2 - t1) / 1e6, (t2 - t0) / 1e6);
+                long c2 = cpu(), t2 = System.nanoTime();
+                System.out.printf("iter %d: forward %.0f ms (cpu %.0f), backward %.0f ms (cpu %.0f), fwd+bwd %.0f ms (cpu %.0f)%n",
+                        it, (t1 - t0) / 1e6, (c1 - c0) / 1e6, (t2 - t1) / 1e6, (c2 - c1) / 1e6, (t2 - t0) / 1e6, (c2 - c0) / 1e6);
             }
             if (Boolean.getBoolean("diffuse.profile")) perNode(m, batch);
         }
+    }
+
+    /** Process CPU time (all threads), ns: robust to other load on a shared machine. */
+    static long cpu() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
     /** Runs each node's forward then (in reverse) backward on its own, timing by node kind. */
