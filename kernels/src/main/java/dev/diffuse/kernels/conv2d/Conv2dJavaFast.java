@@ -11,9 +11,10 @@ import dev.diffuse.runtime.Tensor;
  * (never the whole batch), with the Vector-API register-blocked kernel {@link ArrayGemm#gemm}. Work is split into chunks that
  * own disjoint outputs, so no chunk waits on another and the result does not depend on scheduling.
  * <ul>
- *   <li>forward, chunk (n, pixel block): y[n,:,P-block] = b + w (Cout x CinKK) . col (CinKK x P-block);</li>
- *   <li>dx, chunk (n, ci block): dcol = w^T[ci block rows] (rows x Cout) . dy[n] (Cout x P), then col2im adds dcol into
- *       dx[n, ci block] (the rows of a ci block only ever land in those channels);</li>
+ *   <li>forward, chunk = block of PBLOCK columns (n, pixel) of the whole batch: y[block] = b + w (Cout x CinKK) .
+ *       col (CinKK x block);</li>
+ *   <li>dx, chunk (group of images, ci block): dcol = w^T[ci block rows] (rows x Cout) . dy[group] (Cout x G*P), then
+ *       col2im adds dcol into dx[group, ci block] (the rows of a ci block only ever land in those channels);</li>
  *   <li>dw, chunk (ci block, co block): dw[co block, ci block] += sum_n dy[n, co block] (P) . colT (P x ci-block KK).</li>
  * </ul>
  */
@@ -24,15 +25,29 @@ final class Conv2dJavaFast {
 
     static void forward(JavaDevice dev, Tensor y, Tensor x, Tensor w, Tensor b, Conv2d.Dims d, Conv2dSpec s) {
         float[] xa = x.toArray(), wa = w.toArray(), ba = b.toArray();
-        int P = d.p(), Cout = d.Cout(), kc = d.Cin() * d.kk(), pBlocks = (P + PBLOCK - 1) / PBLOCK;
+        // columns j = n*P + p over the whole batch, cut in blocks of PBLOCK (a block may span images, so small
+        // maps like 7x7 still give full-width GEMMs); each block computes a Cout x nj tile, then scatters it into y
+        int P = d.p(), Cout = d.Cout(), Cin = d.Cin(), K = d.K(), kc = Cin * d.kk(), T = d.B() * P;
+        int blocks = ceilDiv(T, PBLOCK);
         float[] ya = new float[d.B() * Cout * P];
-        dev.parallelFor(d.B() * pBlocks, c -> {
-            int n = c / pBlocks, p0 = (c % pBlocks) * PBLOCK, np = Math.min(PBLOCK, P - p0);
-            float[] col = new float[kc * np];
-            im2col(xa, n, d, s, 0, d.Cin(), p0, np, col, false);
-            int yo = n * Cout * P + p0;
-            for (int co = 0; co < Cout; co++) Arrays.fill(ya, yo + co * P, yo + co * P + np, ba[co]);
-            ArrayGemm.gemm(Cout, np, kc, wa, 0, kc, col, 0, np, ya, yo, P);
+        dev.parallelFor(blocks, c -> {
+            int j0 = c * PBLOCK, nj = Math.min(PBLOCK, T - j0);
+            float[] col = new float[kc * nj], ct = new float[Cout * nj];
+            for (int co = 0; co < Cout; co++) Arrays.fill(ct, co * nj, (co + 1) * nj, ba[co]);
+            for (int j = j0; j < j0 + nj; ) {
+                int n = j / P, p0 = j - n * P, np = Math.min(P - p0, j0 + nj - j);
+                for (int ci = 0; ci < Cin; ci++)
+                    for (int kh = 0; kh < K; kh++)
+                        for (int kw = 0; kw < K; kw++)
+                            gatherRow(xa, (n * Cin + ci) * d.hw(), d, s, kh, kw, p0, np, col, ((ci * K + kh) * K + kw) * nj + j - j0);
+                j += np;
+            }
+            ArrayGemm.gemm(Cout, nj, kc, wa, 0, kc, col, 0, nj, ct, 0, nj);
+            for (int j = j0; j < j0 + nj; ) {
+                int n = j / P, p0 = j - n * P, np = Math.min(P - p0, j0 + nj - j);
+                for (int co = 0; co < Cout; co++) System.arraycopy(ct, co * nj + j - j0, ya, (n * Cout + co) * P + p0, np);
+                j += np;
+            }
         });
         y.upload(ya);
     }
@@ -63,17 +78,23 @@ final class Conv2dJavaFast {
         for (int co = 0; co < Cout; co++)
             for (int k = 0; k < kc; k++) wt[k * Cout + co] = wa[co * kc + k];
         float[] dxa = new float[d.B() * Cin * HW];
-        int perImage = Math.min(Cin, Math.max(1, ceilDiv(2 * dev.threads(), d.B())));
-        int ciPer = ceilDiv(Cin, perImage), ciBlocks = ceilDiv(Cin, ciPer);
-        dev.parallelFor(d.B() * ciBlocks, c -> {
-            int n = c / ciBlocks, ci0 = (c % ciBlocks) * ciPer, ci1 = Math.min(Cin, ci0 + ciPer), rows = (ci1 - ci0) * KK;
-            float[] dcol = new float[rows * P];
-            ArrayGemm.gemm(rows, P, Cout, wt, ci0 * KK * Cout, Cout, dya, n * Cout * P, P, dcol, 0, P);
-            // col2im: dcol row (ci,kh,kw), column (oh,ow) belongs to dx[n, ci, oh*s+kh-pt, ow*s+kw-pl]
-            for (int ci = ci0; ci < ci1; ci++)
-                for (int kh = 0; kh < K; kh++)
-                    for (int kw = 0; kw < K; kw++)
-                        scatterRow(dxa, (n * Cin + ci) * HW, d, s, kh, kw, dcol, ((ci - ci0) * KK + kh * K + kw) * P);
+        // chunk = (group of G images, ci block): G images side by side make the GEMM at least ~256 columns wide
+        int B = d.B(), G = Math.max(1, Math.min(B, 256 / P)), groups = ceilDiv(B, G);
+        int perGroup = Math.min(Cin, Math.max(1, ceilDiv(2 * dev.threads(), groups)));
+        int ciPer = ceilDiv(Cin, perGroup), ciBlocks = ceilDiv(Cin, ciPer);
+        dev.parallelFor(groups * ciBlocks, c -> {
+            int n0 = (c / ciBlocks) * G, g = Math.min(G, B - n0), gp = g * P;
+            int ci0 = (c % ciBlocks) * ciPer, ci1 = Math.min(Cin, ci0 + ciPer), rows = (ci1 - ci0) * KK;
+            float[] dyg = new float[Cout * gp], dcol = new float[rows * gp];   // dyg[co, t*P + p] = dy[n0+t, co, p]
+            for (int t = 0; t < g; t++)
+                for (int co = 0; co < Cout; co++) System.arraycopy(dya, ((n0 + t) * Cout + co) * P, dyg, co * gp + t * P, P);
+            ArrayGemm.gemm(rows, gp, Cout, wt, ci0 * KK * Cout, Cout, dyg, 0, gp, dcol, 0, gp);
+            // col2im: dcol row (ci,kh,kw), column t*P + (oh,ow) belongs to dx[n0+t, ci, oh*s+kh-pt, ow*s+kw-pl]
+            for (int t = 0; t < g; t++)
+                for (int ci = ci0; ci < ci1; ci++)
+                    for (int kh = 0; kh < K; kh++)
+                        for (int kw = 0; kw < K; kw++)
+                            scatterRow(dxa, ((n0 + t) * Cin + ci) * HW, d, s, kh, kw, dcol, ((ci - ci0) * KK + kh * K + kw) * gp + t * P);
         });
         return dxa;
     }
