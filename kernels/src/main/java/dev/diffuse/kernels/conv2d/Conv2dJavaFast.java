@@ -15,7 +15,8 @@ import dev.diffuse.runtime.Tensor;
  *       col (CinKK x block);</li>
  *   <li>dx, chunk (group of images, ci block): dcol = w^T[ci block rows] (rows x Cout) . dy[group] (Cout x G*P), then
  *       col2im adds dcol into dx[group, ci block] (the rows of a ci block only ever land in those channels);</li>
- *   <li>dw, chunk (ci block, co block): dw[co block, ci block] += sum_n dy[n, co block] (P) . colT (P x ci-block KK).</li>
+ *   <li>dw, chunk (ci block, co block): dw[co block, ci block]^T += sum_n col (ci-block KK x P) . dy[n, co block]^T
+ *       (P x co block); with few output channels dw[co block, ci block] += sum_n dy[n, co block] . colT instead.</li>
  * </ul>
  */
 final class Conv2dJavaFast {
@@ -104,6 +105,29 @@ final class Conv2dJavaFast {
         int want = 2 * dev.threads();
         int ciPer = ceilDiv(Cin, Math.min(Cin, want)), ciBlocks = ceilDiv(Cin, ciPer);
         int coSplit = ciBlocks >= want ? 1 : Math.min(ceilDiv(Cout, 4), ceilDiv(want, ciBlocks));
+        if (Cout >= WIDE_COUT) {
+            // dW^T[k, co] += col (nk x P) . dy[n]^T (P x Cout): col is a plain (contiguous) im2col and the GEMM is
+            // Cout wide; only dy is transposed, once. Same FMA chain per element (n, then p ascending) as below.
+            int coPer = Math.min(Cout, ceilDiv(ceilDiv(Cout, coSplit), WIDE_COUT) * WIDE_COUT), coBlocks = ceilDiv(Cout, coPer);
+            float[] dyT = new float[d.B() * P * Cout];
+            dev.parallelFor(d.B(), n -> {
+                for (int co = 0; co < Cout; co++)
+                    for (int p = 0, o = (n * Cout + co) * P; p < P; p++) dyT[(n * P + p) * Cout + co] = dya[o + p];
+            });
+            dev.parallelFor(ciBlocks * coBlocks, c -> {
+                int ci0 = (c / coBlocks) * ciPer, ci1 = Math.min(Cin, ci0 + ciPer), nk = (ci1 - ci0) * KK;
+                int co0 = (c % coBlocks) * coPer, co1 = Math.min(Cout, co0 + coPer), mo = co1 - co0;
+                float[] col = new float[nk * P], partT = new float[nk * mo];
+                for (int n = 0; n < d.B(); n++) {
+                    im2col(xa, n, d, s, ci0, ci1, 0, P, col, false);
+                    ArrayGemm.gemm(nk, mo, P, col, 0, P, dyT, n * P * Cout + co0, Cout, partT, 0, mo);
+                }
+                for (int co = co0; co < co1; co++)
+                    for (int k = 0; k < nk; k++) dwa[co * kc + ci0 * KK + k] += partT[k * mo + co - co0];
+            });
+            return;
+        }
+        // few output channels (conv_out): dW[co block, k] += dy[n, co block] (mo x P) . colT (P x nk)
         int coPer = ceilDiv(Cout, coSplit), coBlocks = ceilDiv(Cout, coPer);
         dev.parallelFor(ciBlocks * coBlocks, c -> {
             int ci0 = (c / coBlocks) * ciPer, ci1 = Math.min(Cin, ci0 + ciPer), nk = (ci1 - ci0) * KK;
@@ -117,6 +141,9 @@ final class Conv2dJavaFast {
                 for (int k = 0; k < nk; k++) dwa[co * kc + ci0 * KK + k] += part[(co - co0) * nk + k];
         });
     }
+
+    /** From this many output channels on, dW is computed transposed (a Cout-wide GEMM). */
+    private static final int WIDE_COUT = 16;
 
     /**
      * col[(ci-ci0,kh,kw), j] = x[n, ci, oh*s+kh-pt, ow*s+kw-pl] (0 outside) for output pixels p0 + j = (oh, ow),
