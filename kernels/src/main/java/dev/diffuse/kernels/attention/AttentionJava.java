@@ -2,11 +2,8 @@ package dev.diffuse.kernels.attention;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorSpecies;
-
+import dev.diffuse.kernels.linear.ArrayGemm;
 import dev.diffuse.runtime.JavaDevice;
 import dev.diffuse.runtime.Tensor;
 
@@ -15,15 +12,14 @@ import dev.diffuse.runtime.Tensor;
  * <ul>
  *   <li>{@link #referenceForward} / {@link #referenceBackward}: the spec, in double, on arrays, with the N x N
  *       score matrix materialised (scores, softmax, matmul) per (batch, head).</li>
- *   <li>{@link #forward} / {@link #backward}: the Java device path, float, parallel over (batch * head, row block);
- *       one score row at a time (never N x N), same recompute-from-L scheme as the OpenCL backward; dot products
- *       and row updates use the Vector API with lanes summed in a fixed order.</li>
+ *   <li>{@link #forward} / {@link #backward}: the Java device path, float, one parallel chunk per (batch, head):
+ *       the head's Q, K, V, dO are copied into heap arrays and the N x N score matrix is materialised per chunk
+ *       (N <= 196 in the U-Nets: 150 KB), so every product is a register-blocked {@link ArrayGemm} call; the
+ *       backward recomputes P from L like the OpenCL one. Each output is one fixed-order sum (deterministic).</li>
  * </ul>
  */
 final class AttentionJava {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
-    /** Rows per parallel chunk. */
-    static final int ROWS = 16;
 
     private AttentionJava() {}
 
@@ -90,100 +86,101 @@ final class AttentionJava {
 
     // ------------------------------------------------------------------ Java device path (float)
 
-    private static final VectorSpecies<Float> SP = FloatVector.SPECIES_PREFERRED;
-    private static final ByteOrder NO = ByteOrder.nativeOrder();
-
-    /** a[ia..ia+d) . b[ib..ib+d): lane-wise FMA, then the lanes summed in index order (deterministic). */
-    static float dot(MemorySegment a, int ia, MemorySegment b, int ib, int d) {
-        int e = 0, len = SP.length();
-        float s = 0f;
-        if (d >= len) {
-            FloatVector acc = FloatVector.zero(SP);
-            for (; e <= d - len; e += len)
-                acc = FloatVector.fromMemorySegment(SP, a, 4L * (ia + e), NO).fma(FloatVector.fromMemorySegment(SP, b, 4L * (ib + e), NO), acc);
-            for (int t = 0; t < len; t++) s += acc.lane(t);
-        }
-        for (; e < d; e++) s += a.getAtIndex(F, ia + e) * b.getAtIndex(F, ib + e);
-        return s;
+    /** Copies n x d floats of (b, h) slice {@code off} into a heap array. */
+    private static float[] load(MemorySegment s, int off, int len) {
+        float[] a = new float[len];
+        MemorySegment.copy(s, F, 4L * off, a, 0, len);
+        return a;
     }
 
-    /** acc[0..d) += p * x[ix..ix+d). */
-    static void axpy(float[] acc, float p, MemorySegment x, int ix, int d) {
-        int e = 0, len = SP.length();
-        FloatVector pv = FloatVector.broadcast(SP, p);
-        for (; e <= d - len; e += len)
-            FloatVector.fromMemorySegment(SP, x, 4L * (ix + e), NO).fma(pv, FloatVector.fromArray(SP, acc, e)).intoArray(acc, e);
-        for (; e < d; e++) acc[e] += p * x.getAtIndex(F, ix + e);
+    /** t (cols x rows) = a (rows x cols) transposed. */
+    private static float[] transposed(float[] a, int rows, int cols) {
+        float[] t = new float[rows * cols];
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++) t[c * rows + r] = a[r * cols + c];
+        return t;
     }
 
+    /**
+     * One chunk per (batch, head), all in heap arrays: S = Q K^T (n x n, one GEMM), row softmax with the running
+     * max, O = (E V) / rowsum(E) with E_ij = exp(scale S_ij - max_i) (one GEMM; dividing after the sum keeps O
+     * exactly normalised, which the backward's delta = dO . O relies on at large scores);
+     * lse_i = max_i + log sum_j E_ij.
+     */
     static void forward(JavaDevice dev, Tensor o, Tensor lse, Tensor q, Tensor k, Tensor v, float scale) {
-        int bh = q.dim(0) * q.dim(1), n = q.dim(2), d = q.dim(3), blocks = (n + ROWS - 1) / ROWS;
+        int bh = q.dim(0) * q.dim(1), n = q.dim(2), d = q.dim(3), nd = n * d;
         MemorySegment os = o.segment(), ls = lse.segment(), qs = q.segment(), ks = k.segment(), vs = v.segment();
-        dev.parallelFor(bh * blocks, chunk -> {
-            int h = chunk / blocks, i0 = chunk % blocks * ROWS, b = h * n * d;
-            float[] s = new float[n], acc = new float[d];
-            for (int i = i0; i < Math.min(n, i0 + ROWS); i++) {
-                float max = Float.NEGATIVE_INFINITY;
-                for (int j = 0; j < n; j++) {
-                    s[j] = scale * dot(qs, b + i * d, ks, b + j * d, d);
-                    max = Math.max(max, s[j]);
-                }
-                float sum = 0f;
-                java.util.Arrays.fill(acc, 0f);
-                for (int j = 0; j < n; j++) {
-                    float p = (float) Math.exp(s[j] - max);
-                    sum += p;
-                    axpy(acc, p, vs, b + j * d, d);
-                }
-                for (int e = 0; e < d; e++) os.setAtIndex(F, b + i * d + e, acc[e] / sum);
-                ls.setAtIndex(F, h * n + i, max + (float) Math.log(sum));
-            }
+        dev.parallelFor(bh, h -> {
+            int b = h * nd;
+            float[] qa = load(qs, b, nd), kt = transposed(load(ks, b, nd), n, d), va = load(vs, b, nd);
+            float[] p = new float[n * n], oa = new float[nd], la = new float[n];
+            ArrayGemm.gemm(n, n, d, qa, 0, d, kt, 0, n, p, 0, n);
+            float[] sum = new float[n];
+            softmaxRows(p, la, n, scale, sum);
+            ArrayGemm.gemm(n, d, n, p, 0, n, va, 0, d, oa, 0, d);
+            for (int i = 0; i < n; i++)
+                for (int e = 0; e < d; e++) oa[i * d + e] /= sum[i];
+            MemorySegment.copy(oa, 0, os, F, 4L * b, nd);
+            MemorySegment.copy(la, 0, ls, F, 4L * h * n, n);
         });
     }
 
+    /** p holds S = Q K^T (n x n); replaces it by E_ij = exp(scale S_ij - max_i), writes sum_j E_ij and lse_i. */
+    private static void softmaxRows(float[] p, float[] lse, int n, float scale, float[] sums) {
+        for (int i = 0, r = 0; i < n; i++, r += n) {
+            float max = Float.NEGATIVE_INFINITY;
+            for (int j = 0; j < n; j++) max = Math.max(max, scale * p[r + j]);
+            float sum = 0f;
+            for (int j = 0; j < n; j++) {
+                float e = (float) Math.exp(scale * p[r + j] - max);
+                p[r + j] = e;
+                sum += e;
+            }
+            sums[i] = sum;
+            lse[i] = max + (float) Math.log(sum);
+        }
+    }
+
+    /**
+     * One chunk per (batch, head): P recomputed from lse (S = Q K^T, one GEMM), dP = dO V^T, delta_i = dO_i . O_i,
+     * dS = P (dP - delta), then dQ = scale dS K, dK = scale dS^T Q, dV = P^T dO (three GEMMs).
+     */
     static void backward(JavaDevice dev, Tensor dq, Tensor dk, Tensor dv, Tensor dO, Tensor q, Tensor k, Tensor v,
                          Tensor o, Tensor lse, Tensor delta, float scale) {
-        int bh = q.dim(0) * q.dim(1), n = q.dim(2), d = q.dim(3), blocks = (n + ROWS - 1) / ROWS;
+        int bh = q.dim(0) * q.dim(1), n = q.dim(2), d = q.dim(3), nd = n * d;
         MemorySegment dqs = dq.segment(), dks = dk.segment(), dvs = dv.segment(), dos = dO.segment(), qs = q.segment(),
                 ks = k.segment(), vs = v.segment(), os = o.segment(), ls = lse.segment(), des = delta.segment();
-        dev.parallelFor(bh * blocks, chunk -> {
-            int h = chunk / blocks, i0 = chunk % blocks * ROWS, b = h * n * d;
-            for (int i = i0; i < Math.min(n, i0 + ROWS); i++)
-                des.setAtIndex(F, h * n + i, dot(dos, b + i * d, os, b + i * d, d));
-        });
-        // dQ rows: dq_i = scale sum_j P_ij (dP_ij - delta_i) k_j
-        dev.parallelFor(bh * blocks, chunk -> {
-            int h = chunk / blocks, i0 = chunk % blocks * ROWS, b = h * n * d;
-            float[] acc = new float[d];
-            for (int i = i0; i < Math.min(n, i0 + ROWS); i++) {
-                float li = ls.getAtIndex(F, h * n + i), di = des.getAtIndex(F, h * n + i);
-                java.util.Arrays.fill(acc, 0f);
+        dev.parallelFor(bh, h -> {
+            int b = h * nd;
+            float[] qa = load(qs, b, nd), ka = load(ks, b, nd), doa = load(dos, b, nd), oa = load(os, b, nd);
+            float[] la = load(ls, h * n, n), de = new float[n];
+            for (int i = 0; i < n; i++) {
+                float s = 0f;
+                for (int e = 0; e < d; e++) s = Math.fma(doa[i * d + e], oa[i * d + e], s);
+                de[i] = s;
+            }
+            float[] p = new float[n * n], dp = new float[n * n];
+            ArrayGemm.gemm(n, n, d, qa, 0, d, transposed(ka, n, d), 0, n, p, 0, n);
+            for (int i = 0, r = 0; i < n; i++, r += n) // P_ij = exp(scale S_ij - lse_i)
+                for (int j = 0; j < n; j++) p[r + j] = (float) Math.exp(scale * p[r + j] - la[i]);
+            ArrayGemm.gemm(n, n, d, doa, 0, d, transposed(load(vs, b, nd), n, d), 0, n, dp, 0, n);
+            // dp becomes scale dS; pT = P^T, dsT = scale dS^T
+            float[] pT = new float[n * n], dsT = new float[n * n];
+            for (int i = 0; i < n; i++)
                 for (int j = 0; j < n; j++) {
-                    float p = (float) Math.exp(scale * dot(qs, b + i * d, ks, b + j * d, d) - li);
-                    float ds = p * (dot(dos, b + i * d, vs, b + j * d, d) - di);
-                    axpy(acc, ds, ks, b + j * d, d);
+                    float pij = p[i * n + j], ds = scale * pij * (dp[i * n + j] - de[i]);
+                    dp[i * n + j] = ds;
+                    pT[j * n + i] = pij;
+                    dsT[j * n + i] = ds;
                 }
-                for (int e = 0; e < d; e++) dqs.setAtIndex(F, b + i * d + e, scale * acc[e]);
-            }
-        });
-        // dK, dV rows: dk_j = scale sum_i dS_ij q_i, dv_j = sum_i P_ij do_i
-        dev.parallelFor(bh * blocks, chunk -> {
-            int h = chunk / blocks, j0 = chunk % blocks * ROWS, b = h * n * d;
-            float[] ak = new float[d], av = new float[d];
-            for (int j = j0; j < Math.min(n, j0 + ROWS); j++) {
-                java.util.Arrays.fill(ak, 0f);
-                java.util.Arrays.fill(av, 0f);
-                for (int i = 0; i < n; i++) {
-                    float p = (float) Math.exp(scale * dot(qs, b + i * d, ks, b + j * d, d) - ls.getAtIndex(F, h * n + i));
-                    float ds = p * (dot(dos, b + i * d, vs, b + j * d, d) - des.getAtIndex(F, h * n + i));
-                    axpy(ak, ds, qs, b + i * d, d);
-                    axpy(av, p, dos, b + i * d, d);
-                }
-                for (int e = 0; e < d; e++) {
-                    dks.setAtIndex(F, b + j * d + e, scale * ak[e]);
-                    dvs.setAtIndex(F, b + j * d + e, av[e]);
-                }
-            }
+            float[] gq = new float[nd], gk = new float[nd], gv = new float[nd];
+            ArrayGemm.gemm(n, d, n, dp, 0, n, ka, 0, d, gq, 0, d);
+            ArrayGemm.gemm(n, d, n, dsT, 0, n, qa, 0, d, gk, 0, d);
+            ArrayGemm.gemm(n, d, n, pT, 0, n, doa, 0, d, gv, 0, d);
+            MemorySegment.copy(gq, 0, dqs, F, 4L * b, nd);
+            MemorySegment.copy(gk, 0, dks, F, 4L * b, nd);
+            MemorySegment.copy(gv, 0, dvs, F, 4L * b, nd);
+            MemorySegment.copy(de, 0, des, F, 4L * h * n, n);
         });
     }
 
@@ -201,13 +198,10 @@ final class AttentionJava {
         });
     }
 
-    /** out (batch, cols, rows) from in (batch, rows, cols). */
+    /** out (batch, cols, rows) from in (batch, rows, cols); each matrix goes through a heap array. */
     static void batchedTranspose(JavaDevice dev, Tensor out, Tensor in, int batch, int rows, int cols) {
         MemorySegment os = out.segment(), is = in.segment();
-        dev.parallelFor(batch, b -> {
-            long base = (long) b * rows * cols;
-            for (int r = 0; r < rows; r++)
-                for (int c = 0; c < cols; c++) os.setAtIndex(F, base + (long) c * rows + r, is.getAtIndex(F, base + (long) r * cols + c));
-        });
+        int len = rows * cols;
+        dev.parallelFor(batch, b -> MemorySegment.copy(transposed(load(is, b * len, len), rows, cols), 0, os, F, 4L * b * len, len));
     }
 }
