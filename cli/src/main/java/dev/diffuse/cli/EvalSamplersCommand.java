@@ -51,8 +51,13 @@ public final class EvalSamplersCommand implements Callable<Integer> {
         var rows = eval.table(names, presets, nfe);
         List<SamplerEvaluation.Order> orders = new ArrayList<>();
         for (String s : names)
-            if (Samplers.create(s, Samplers.Options.defaults(10)).deterministic())
-                orders.add(eval.order(s, "ring8", new int[]{40, 80, 160}, 8000));
+            if (Samplers.create(s, Samplers.Options.defaults(10)).deterministic()) {
+                try {
+                    orders.add(eval.order(s, "ring8", new int[]{40, 80, 160}, 8000));
+                } catch (IllegalArgumentException e) {
+                    System.out.println("  no order for " + s + ": " + e.getMessage());
+                }
+            }
         String md = SamplerEvaluation.markdown(d, n, rows, orders, Arrays.stream(nfe).toArray());
         PngFiles.writeAtomically(out, tmp -> Files.writeString(tmp, md));
         System.out.println("wrote " + out);

@@ -186,6 +186,8 @@ public final class MlpModel implements TrainableModel {
     @Override public int[] sampleShape() { return cfg.sampleShape(); }
     @Override public int maxBatch() { return maxBatch; }
 
+    @Override public int numClasses() { return cfg.numClasses(); }
+
     @Override
     public void forward(Tensor out, Tensor x, Tensor timesteps, Tensor classLabels) {
         int bsz = x.dim(0);

@@ -29,6 +29,9 @@ public interface TrainableModel extends AutoCloseable {
     /** Input shape of one sample, e.g. {1, 28, 28} or {2}. */
     int[] sampleShape();
 
+    /** Number of classes the model is conditioned on (its class-embedding rows); 0 for an unconditional model. */
+    default int numClasses() { return 0; }
+
     /** Largest batch the model's activation workspace was sized for. */
     int maxBatch();
 

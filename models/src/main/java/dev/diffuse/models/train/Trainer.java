@@ -56,6 +56,8 @@ public final class Trainer implements AutoCloseable {
     private final float[] sqrtAb, sqrtOneMinusAb;
     private final Workspace ws;
     final Tensor ema, m, v;
+    /** Labels go to the model only when it has a class embedding; an unconditional model trains on labelled data too. */
+    private final boolean conditional;
     private final Tensor x0, xt, eps, out, dOut, meta, tT, aT, sT, labelsT, loss, lossSum, norm, clip;
     private Tensor backup;
     private final Tensor devData, devLabels, devSqrtAb, devSqrtOneMinusAb; // null on the host path
@@ -85,6 +87,13 @@ public final class Trainer implements AutoCloseable {
         if (cfg.batch() > model.maxBatch())
             throw new IllegalArgumentException("trainer: batch " + cfg.batch() + " exceeds the model's maxBatch " + model.maxBatch()
                     + "; build the model for a larger batch or lower --batch");
+        if (model.numClasses() > 0 && data.numClasses() == 0)
+            throw new IllegalArgumentException("trainer: the model is class-conditional (" + model.numClasses() + " classes) but "
+                    + data.description() + " has no labels; train an unconditional model or use labelled data");
+        if (model.numClasses() > 0 && data.numClasses() > model.numClasses())
+            throw new IllegalArgumentException("trainer: the data has " + data.numClasses() + " classes but the model's class embedding has "
+                    + model.numClasses() + " rows");
+        this.conditional = model.numClasses() > 0;
         var sched = cfg.schedule();
         int n = sched.trainSteps();
         sqrtAb = new float[n];
@@ -234,7 +243,7 @@ public final class Trainer implements AutoCloseable {
             QSample.applyDrawn(xt, eps, x0, aT, sT, seed, 4L * t + STREAM_NOISE);
         }
         model.zeroGradients();
-        model.forward(out, xt, tT, data.numClasses() > 0 ? labelsT : null);
+        model.forward(out, xt, tT, conditional ? labelsT : null);
         MseLoss.forward(loss, out, eps, null);
         Elementwise.add(lossSum, lossSum, loss);
         lossCount++;

@@ -135,6 +135,8 @@ public final class UNet2DModel implements TrainableModel {
 
     @Override public int maxBatch() { return g.maxBatch; }
 
+    @Override public int numClasses() { return tape.cfg.numClassEmbeds() == null ? 0 : tape.cfg.numClassEmbeds(); }
+
     public boolean training() { return g.training; }
 
     /** Device bytes held by this model (parameters, gradients, activations, scratch). */

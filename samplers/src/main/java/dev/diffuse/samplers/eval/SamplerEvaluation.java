@@ -103,7 +103,16 @@ public final class SamplerEvaluation {
     public Order order(String name, String preset, int[] nfes, int referenceNfe) {
         GaussianMixture m = MixturePresets.byName(preset);
         int rows = Math.min(n, 1000);
-        float[] ref = sample(name, stepsFor(name, referenceNfe), m, seed + 7, rows);
+        int refSteps = stepsFor(name, referenceNfe);
+        float[] ref = null;
+        while (ref == null) {
+            try {
+                ref = sample(name, refSteps, m, seed + 7, rows);
+            } catch (IllegalArgumentException tooMany) { // e.g. DDIM cannot take more steps than the 1000 training steps
+                if (refSteps <= 1) throw tooMany;
+                refSteps /= 2;
+            }
+        }
         double[] err = new double[nfes.length];
         int[] actual = new int[nfes.length];
         for (int i = 0; i < nfes.length; i++) {
