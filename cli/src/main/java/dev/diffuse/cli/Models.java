@@ -89,4 +89,9 @@ final class Models {
             default -> throw new IllegalArgumentException("no config writer for " + m.getClass().getSimpleName());
         }
     }
+
+    /** Parameters proper (the slab also holds alignment padding between tensors). */
+    static long parameterCount(TrainableModel m) {
+        return m.namedParameters().values().stream().mapToLong(dev.diffuse.runtime.Tensor::numel).sum();
+    }
 }

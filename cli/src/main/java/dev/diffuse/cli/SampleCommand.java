@@ -95,7 +95,7 @@ public final class SampleCommand implements Callable<Integer> {
             int[] shape = new int[net.sampleShape().length + 1];
             shape[0] = n;
             System.arraycopy(net.sampleShape(), 0, shape, 1, net.sampleShape().length);
-            System.out.printf(Locale.ROOT, "model:   %s (%,d parameters, sample shape %s)%n", dir, net.parameters().numel(), java.util.Arrays.toString(net.sampleShape()));
+            System.out.printf(Locale.ROOT, "model:   %s (%,d parameters, sample shape %s)%n", dir, Models.parameterCount(net), java.util.Arrays.toString(net.sampleShape()));
             System.out.printf(Locale.ROOT, "sampler: %s, %d steps, %d evaluations%n", s.name(), steps, s.evaluations());
             float[] x;
             try (Workspace ws = new Workspace(dev, "sample", 8L * Tensor.numel(shape) + (16 << 20))) {

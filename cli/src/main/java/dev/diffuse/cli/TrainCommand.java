@@ -67,14 +67,19 @@ public final class TrainCommand implements Callable<Integer> {
         try (TrainableModel model = resumeFrom != null ? Models.create(modelConfigOf(resumeFrom), ds.sampleShape(), ds.numClasses(), classConditional, d, cfg.batch(), cfg.seed())
                 : Models.create(config, ds.sampleShape(), ds.numClasses(), classConditional, d, cfg.batch(), cfg.seed());
              Trainer tr = new Trainer(model, ds, cfg)) {
-            System.out.printf(Locale.ROOT, "model:  %s, %,d parameters%n", config, model.parameters().numel());
+            System.out.printf(Locale.ROOT, "model:  %s, %,d parameters%n", config, Models.parameterCount(model));
             if (resumeFrom != null) {
                 tr.load(resumeFrom);
                 System.out.println("resumed from " + resumeFrom + " at step " + tr.step());
             }
             Files.createDirectories(out.resolve("samples"));
-            ProgressBar bar = new ProgressBarBuilder().setTaskName("train").setInitialMax(cfg.steps()).setStyle(ProgressBarStyle.ASCII)
-                    .setUpdateIntervalMillis(500).showSpeed().build();
+            // On a terminal the bar redraws in place; in a log (no console) it prints one line every 10 s instead.
+            ProgressBarBuilder pb = new ProgressBarBuilder().setTaskName("train").setInitialMax(cfg.steps()).setStyle(ProgressBarStyle.ASCII)
+                    .showSpeed().setSpeedUnit(java.time.temporal.ChronoUnit.SECONDS);
+            if (System.console() == null)
+                pb.setConsumer(new me.tongfei.progressbar.DelegatingProgressBarConsumer(System.out::println)).setUpdateIntervalMillis(10_000);
+            else pb.setUpdateIntervalMillis(500);
+            ProgressBar bar = pb.build();
             bar.stepTo(tr.step());
             tr.dataSpec(data).outputDir(out).configWriter(f -> Models.writeConfig(model, f)).listener(new TrainListener() {
                 @Override
