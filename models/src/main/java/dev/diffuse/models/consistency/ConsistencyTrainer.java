@@ -13,6 +13,7 @@ import dev.diffuse.models.train.TrainableModel;
 import dev.diffuse.runtime.Philox;
 import dev.diffuse.runtime.Tensor;
 import dev.diffuse.runtime.Workspace;
+import dev.diffuse.samplers.gmm.GaussianMixture;
 
 /**
  * Consistency training (CT; Song et al. 2023, Algorithm 3) of any {@link TrainableModel} F, one update k:
@@ -29,29 +30,53 @@ import dev.diffuse.runtime.Workspace;
  * forward's activations are the ones backward uses. Per step the host uploads the batch and one (4, B) block
  * (sigma_{n+1}, sigma_n, both c_noise) and reads back only the mean loss every logEvery steps. Sample with the target
  * weights ({@link #withTargetWeights}) through {@link ConsistencyDenoiser} and the consistency sampler.
+ * <p>
+ * Consistency distillation (CD; Song et al. 2023, Algorithm 2) when a teacher mixture is given: x_b is no longer
+ * x + sigma_n z but one Heun step of the probability-flow ODE dx/dsigma = (x - D(x, sigma)) / sigma = -sigma
+ * grad log p_sigma(x) from x_a at sigma_{n+1} down to sigma_n, with the teacher's EXACT score (the data is that
+ * mixture, so D is the exact posterior mean; this is the 2-D demo, not a learned teacher):
+ * <pre>
+ *   h = sigma_n - sigma_{n+1},  d_a = -sigma_{n+1} score(x_a, sigma_{n+1}),  x' = x_a + h d_a,
+ *   d' = -sigma_n score(x', sigma_n),  x_b = x_a + h (d_a + d') / 2
+ * </pre>
+ * x_a and x_b are computed on the host in double (z from the same Philox stream 4k + 2 the kernel uses) and uploaded;
+ * everything else is the CT step. The CD target f_target(x_b, sigma_n) no longer depends on which data point produced
+ * x_a, which removes the variance that makes short CT blurry.
  */
 public final class ConsistencyTrainer implements AutoCloseable {
     /** The network's timestep for noise level s: 1000 * c_noise(s) = 250 ln s. */
     public static double timestep(double sigma) { return 250 * Math.log(sigma); }
 
     private final TrainableModel model;
+    private final GaussianMixture teacher;
     private final Dataset data;
     private final ConsistencyConfig cfg;
     private final Workspace ws;
     private final Tensor target, backup, m, v, x0, xa, xb, xin, net, fOn, fTg, dNet, meta, sOn, sTg, tOn, tTg, loss, lossSum, norm, clip;
     private final int batch, per;
-    private final float[] hostX, hostMeta;
+    private final float[] hostX, hostMeta, hostZ, hostXa, hostXb;
     private final int[] idx;
     private int step, lossCount;
     private final List<Double> losses = new ArrayList<>();
 
-    public ConsistencyTrainer(TrainableModel model, Dataset data, ConsistencyConfig cfg) {
+    /** Consistency training (CT). */
+    public ConsistencyTrainer(TrainableModel model, Dataset data, ConsistencyConfig cfg) { this(model, data, cfg, null); }
+
+    /**
+     * Consistency distillation (CD) from the exact probability-flow ODE of {@code teacher} (the mixture the data is
+     * drawn from, e.g. {@code Synthetic2d.mixture()}); {@code teacher == null} is consistency training (CT).
+     */
+    public ConsistencyTrainer(TrainableModel model, Dataset data, ConsistencyConfig cfg, GaussianMixture teacher) {
+        if (teacher != null && teacher.dim() != data.sampleNumel())
+            throw new IllegalArgumentException("consistency trainer: the teacher mixture has dimension " + teacher.dim()
+                    + " but dataset samples have " + data.sampleNumel() + " values; pass the mixture the data is drawn from");
         if (!Arrays.equals(model.sampleShape(), data.sampleShape()))
             throw new IllegalArgumentException("consistency trainer: the model takes samples of shape " + Arrays.toString(model.sampleShape())
                     + " but the dataset has " + Arrays.toString(data.sampleShape()));
         if (cfg.batch() > model.maxBatch())
             throw new IllegalArgumentException("consistency trainer: batch " + cfg.batch() + " exceeds the model's maxBatch " + model.maxBatch());
         this.model = model;
+        this.teacher = teacher;
         this.data = data;
         this.cfg = cfg;
         batch = cfg.batch();
@@ -74,7 +99,13 @@ public final class ConsistencyTrainer implements AutoCloseable {
         hostX = new float[batch * per];
         hostMeta = new float[4 * batch];
         idx = new int[batch];
+        hostZ = teacher == null ? null : new float[batch * per];
+        hostXa = teacher == null ? null : new float[batch * per];
+        hostXb = teacher == null ? null : new float[batch * per];
     }
+
+    /** True when this trainer distils from a teacher mixture (CD) rather than training from data alone (CT). */
+    public boolean distilling() { return teacher != null; }
 
     /** Standard deviation of the data over all coordinates (the sigma_data to use for vector data), from up to n rows. */
     public static double dataStd(Dataset data, int n) {
@@ -124,8 +155,12 @@ public final class ConsistencyTrainer implements AutoCloseable {
         x0.upload(hostX);
         meta.upload(hostMeta);
         float smin = (float) cfg.sigmaMin(), sd = (float) cfg.sigmaData();
-        Consistency.perturb(xa, x0, sOn, seed, 4L * k + 2);
-        Consistency.perturb(xb, x0, sTg, seed, 4L * k + 2);
+        if (teacher == null) {
+            Consistency.perturb(xa, x0, sOn, seed, 4L * k + 2);
+            Consistency.perturb(xb, x0, sTg, seed, 4L * k + 2);
+        } else {
+            teacherStep(seed, k);
+        }
         // target: f_target(x_b, sigma_n) with the EMA weights (no gradient)
         backup.copyFrom(model.parameters());
         model.parameters().copyFrom(target);
@@ -151,6 +186,25 @@ public final class ConsistencyTrainer implements AutoCloseable {
         Optim.adamw(model.parameters(), m, v, model.gradients(), scale, 1f, cfg.adam(k), k);
         Optim.ema(target, model.parameters(), cfg.targetDecay(k));
         step = k;
+    }
+
+    /** CD: x_a = x + sigma_{n+1} z and x_b = one exact-score Heun step of the PF-ODE from x_a to sigma_n (class doc). */
+    private void teacherStep(long seed, int k) {
+        Philox.normals(seed, 4L * k + 2, 0, hostZ, 0, batch * per);
+        double[] xa0 = new double[per], d0 = new double[per], x1 = new double[per], d1 = new double[per];
+        for (int b = 0; b < batch; b++) {
+            double hi = hostMeta[b], lo = hostMeta[batch + b], h = lo - hi;
+            for (int i = 0; i < per; i++) xa0[i] = hostX[b * per + i] + hi * hostZ[b * per + i];
+            teacher.scoreInto(d0, xa0, 1, hi);
+            for (int i = 0; i < per; i++) { d0[i] *= -hi; x1[i] = xa0[i] + h * d0[i]; }
+            teacher.scoreInto(d1, x1, 1, lo);
+            for (int i = 0; i < per; i++) {
+                hostXa[b * per + i] = (float) xa0[i];
+                hostXb[b * per + i] = (float) (xa0[i] + h * 0.5 * (d0[i] - lo * d1[i]));
+            }
+        }
+        xa.upload(hostXa);
+        xb.upload(hostXb);
     }
 
     private void readLoss() {

@@ -76,6 +76,62 @@ class ConsistencyTrainingTest {
         }
     }
 
+    /**
+     * Consistency distillation from the exact ring8 PF-ODE (the teacher is the data's own mixture, so its score is
+     * exact): same MLP, batch, seed and sampler as the CT test. Properties cd.steps, cd.s0, cd.s1, cd.lr, cd.smax vary it.
+     */
+    @Test
+    void consistencyDistilledMlpSamplesRing8SharplyInOneAndTwoSteps() {
+        Synthetic2d data = Synthetic2d.of("ring8");
+        var mix = data.mixture();
+        double sd = ConsistencyTrainer.dataStd(data, 10_000);
+        ConsistencyConfig d = ConsistencyConfig.defaults2d(Integer.getInteger("cd.steps", 1500), 128, sd, 3);
+        ConsistencyConfig c = new ConsistencyConfig(d.steps(), d.batch(), Double.parseDouble(System.getProperty("cd.lr", "1e-3")), d.warmupSteps(),
+                d.sigmaMin(), Double.parseDouble(System.getProperty("cd.smax", "" + d.sigmaMax())), d.rho(), d.sigmaData(),
+                Integer.getInteger("cd.s0", 2), Integer.getInteger("cd.s1", 40), 0, d.gradClip(), d.seed(), d.logEvery());
+        var one = ConsistencySampler.oneStep(c.sigmaMax(), c.sigmaMin());
+        var two = ConsistencySampler.twoStep(c.sigmaMax(), Double.parseDouble(System.getProperty("cd.mid", "0.8")), c.sigmaMin());
+        try (MlpModel m = new MlpModel(TestDevices.java(), MlpModel.Config.defaults(new int[]{2}, 0), 128, 1);
+             ConsistencyTrainer tr = new ConsistencyTrainer(m, data, c, mix)) {
+            assertTrue(tr.distilling());
+            long t0 = System.nanoTime();
+            tr.run();
+            System.out.printf("cd ring8: %d steps in %.1f s, losses every 100 steps %s%n", c.steps(), (System.nanoTime() - t0) * 1e-9,
+                    Arrays.toString(tr.lossValues()));
+            float[][] xs = new float[2][];
+            tr.withTargetWeights(() -> {
+                xs[0] = sample(m, c, one);
+                xs[1] = sample(m, c, two);
+            });
+            var exact = MixtureStats.exactMeanLogDensity(mix, N, 99);
+            var l1 = MixtureStats.meanLogDensity(mix, xs[0]);
+            var l2 = MixtureStats.meanLogDensity(mix, xs[1]);
+            var o1 = MixtureStats.occupancy(mix, xs[0]);
+            var o2 = MixtureStats.occupancy(mix, xs[1]);
+            double f1 = onMode(mix, xs[0]), f2 = onMode(mix, xs[1]);
+            System.out.printf("cd ring8: mean log p exact %.3f +- %.3f, 1-step %.3f +- %.3f, 2-step %.3f +- %.3f; on a mode 1-step %.3f, 2-step %.3f%n",
+                    exact.mean(), exact.standardError(), l1.mean(), l1.standardError(), l2.mean(), l2.standardError(), f1, f2);
+            System.out.println("cd ring8 occupancy 1-step " + Arrays.toString(o1.counts()) + " max|z| " + o1.maxAbsZ()
+                    + "; 2-step " + Arrays.toString(o2.counts()) + " max|z| " + o2.maxAbsZ());
+            CD_BOUNDS.check(exact.mean(), l1.mean(), l2.mean(), f1, f2);
+            for (var o : new MixtureStats.Occupancy[]{o1, o2})
+                for (int k = 0; k < 8; k++) assertTrue(o.fraction()[k] > 0.125 * 0.5 && o.fraction()[k] < 0.125 * 1.5,
+                        "mode " + k + ": " + Arrays.toString(o.counts()));
+        }
+    }
+
+    /** Asserted CD bounds (measured values are in the constant's comment). */
+    record Bounds(double logpGap1, double logpGap2, double onMode1, double onMode2) {
+        void check(double exact, double l1, double l2, double f1, double f2) {
+            assertTrue(l1 > exact - logpGap1, "1-step mean log p " + l1 + " vs exact " + exact + " (allowed gap " + logpGap1 + ")");
+            assertTrue(l2 > exact - logpGap2, "2-step mean log p " + l2 + " vs exact " + exact + " (allowed gap " + logpGap2 + ")");
+            assertTrue(f1 > onMode1, "1-step on-mode fraction " + f1 + " <= " + onMode1);
+            assertTrue(f2 > onMode2, "2-step on-mode fraction " + f2 + " <= " + onMode2);
+        }
+    }
+
+    static final Bounds CD_BOUNDS = new Bounds(25, 25, 0.1, 0.1);
+
     /** Measured gap after 1500 steps is about 16 nats (samples between modes weigh heavily in the mean): a loose bound. */
     static final double LOGP_GAP = 25.0;
 
