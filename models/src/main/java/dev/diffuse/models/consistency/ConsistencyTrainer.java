@@ -49,6 +49,7 @@ public final class ConsistencyTrainer implements AutoCloseable {
 
     private final TrainableModel model;
     private final GaussianMixture teacher;
+    private final int teacherSubsteps;
     private final Dataset data;
     private final ConsistencyConfig cfg;
     private final Workspace ws;
@@ -60,13 +61,16 @@ public final class ConsistencyTrainer implements AutoCloseable {
     private final List<Double> losses = new ArrayList<>();
 
     /** Consistency training (CT). */
-    public ConsistencyTrainer(TrainableModel model, Dataset data, ConsistencyConfig cfg) { this(model, data, cfg, null); }
+    public ConsistencyTrainer(TrainableModel model, Dataset data, ConsistencyConfig cfg) { this(model, data, cfg, null, 1); }
 
     /**
      * Consistency distillation (CD) from the exact probability-flow ODE of {@code teacher} (the mixture the data is
      * drawn from, e.g. {@code Synthetic2d.mixture()}); {@code teacher == null} is consistency training (CT).
+     * {@code teacherSubsteps} Heun steps solve the ODE between adjacent grid levels (1 = textbook CD; more makes the
+     * teacher accurate on a coarse grid, so that a small N can be used).
      */
-    public ConsistencyTrainer(TrainableModel model, Dataset data, ConsistencyConfig cfg, GaussianMixture teacher) {
+    public ConsistencyTrainer(TrainableModel model, Dataset data, ConsistencyConfig cfg, GaussianMixture teacher, int teacherSubsteps) {
+        if (teacherSubsteps < 1) throw new IllegalArgumentException("consistency trainer: teacherSubsteps must be >= 1, got " + teacherSubsteps);
         if (teacher != null && teacher.dim() != data.sampleNumel())
             throw new IllegalArgumentException("consistency trainer: the teacher mixture has dimension " + teacher.dim()
                     + " but dataset samples have " + data.sampleNumel() + " values; pass the mixture the data is drawn from");
@@ -77,6 +81,7 @@ public final class ConsistencyTrainer implements AutoCloseable {
             throw new IllegalArgumentException("consistency trainer: batch " + cfg.batch() + " exceeds the model's maxBatch " + model.maxBatch());
         this.model = model;
         this.teacher = teacher;
+        this.teacherSubsteps = teacherSubsteps;
         this.data = data;
         this.cfg = cfg;
         batch = cfg.batch();
@@ -188,20 +193,28 @@ public final class ConsistencyTrainer implements AutoCloseable {
         step = k;
     }
 
-    /** CD: x_a = x + sigma_{n+1} z and x_b = one exact-score Heun step of the PF-ODE from x_a to sigma_n (class doc). */
+    /**
+     * CD: x_a = x + sigma_{n+1} z and x_b = the exact-score PF-ODE solution from x_a at sigma_{n+1} to sigma_n, by
+     * {@code teacherSubsteps} Heun steps (evenly spaced in ln sigma; 1 = the class doc's single step).
+     */
     private void teacherStep(long seed, int k) {
         Philox.normals(seed, 4L * k + 2, 0, hostZ, 0, batch * per);
-        double[] xa0 = new double[per], d0 = new double[per], x1 = new double[per], d1 = new double[per];
+        double[] x = new double[per], d0 = new double[per], x1 = new double[per], d1 = new double[per];
         for (int b = 0; b < batch; b++) {
-            double hi = hostMeta[b], lo = hostMeta[batch + b], h = lo - hi;
-            for (int i = 0; i < per; i++) xa0[i] = hostX[b * per + i] + hi * hostZ[b * per + i];
-            teacher.scoreInto(d0, xa0, 1, hi);
-            for (int i = 0; i < per; i++) { d0[i] *= -hi; x1[i] = xa0[i] + h * d0[i]; }
-            teacher.scoreInto(d1, x1, 1, lo);
+            double hi = hostMeta[b], lo = hostMeta[batch + b];
             for (int i = 0; i < per; i++) {
-                hostXa[b * per + i] = (float) xa0[i];
-                hostXb[b * per + i] = (float) (xa0[i] + h * 0.5 * (d0[i] - lo * d1[i]));
+                x[i] = hostX[b * per + i] + hi * hostZ[b * per + i];
+                hostXa[b * per + i] = (float) x[i];
             }
+            for (int j = 0; j < teacherSubsteps; j++) {
+                double s0 = hi * Math.pow(lo / hi, (double) j / teacherSubsteps), s1 = hi * Math.pow(lo / hi, (double) (j + 1) / teacherSubsteps);
+                double h = s1 - s0;
+                teacher.scoreInto(d0, x, 1, s0);          // dx/dsigma = -sigma score
+                for (int i = 0; i < per; i++) { d0[i] *= -s0; x1[i] = x[i] + h * d0[i]; }
+                teacher.scoreInto(d1, x1, 1, s1);
+                for (int i = 0; i < per; i++) x[i] += h * 0.5 * (d0[i] - s1 * d1[i]);
+            }
+            for (int i = 0; i < per; i++) hostXb[b * per + i] = (float) x[i];
         }
         xa.upload(hostXa);
         xb.upload(hostXb);

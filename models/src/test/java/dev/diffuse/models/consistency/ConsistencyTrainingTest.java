@@ -92,7 +92,7 @@ class ConsistencyTrainingTest {
         var one = ConsistencySampler.oneStep(c.sigmaMax(), c.sigmaMin());
         var two = ConsistencySampler.twoStep(c.sigmaMax(), Double.parseDouble(System.getProperty("cd.mid", "0.8")), c.sigmaMin());
         try (MlpModel m = new MlpModel(TestDevices.java(), MlpModel.Config.defaults(new int[]{2}, 0), 128, 1);
-             ConsistencyTrainer tr = new ConsistencyTrainer(m, data, c, mix)) {
+             ConsistencyTrainer tr = new ConsistencyTrainer(m, data, c, mix, Integer.getInteger("cd.sub", 1))) {
             assertTrue(tr.distilling());
             long t0 = System.nanoTime();
             tr.run();
