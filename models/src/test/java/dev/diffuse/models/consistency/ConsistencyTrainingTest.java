@@ -40,6 +40,8 @@ class ConsistencyTrainingTest {
         var two = ConsistencySampler.twoStep(c.sigmaMax(), MID, c.sigmaMin());
         try (MlpModel m = new MlpModel(TestDevices.java(), MlpModel.Config.defaults(new int[]{2}, 0), 128, 1);
              ConsistencyTrainer tr = new ConsistencyTrainer(m, data, c)) {
+            if (System.getProperty("ct.pmean") != null)
+                tr.lognormalLevels(Double.parseDouble(System.getProperty("ct.pmean")), Double.parseDouble(System.getProperty("ct.pstd", "2.0")));
             float[] untrained = sample(m, c, one);
             tr.run();
             System.out.printf("ct ring8: sigma_data %.4f, losses every 100 steps %s%n", sd, Arrays.toString(tr.lossValues()));
