@@ -13,6 +13,7 @@ import dev.diffuse.models.train.TrainableModel;
 import dev.diffuse.runtime.Philox;
 import dev.diffuse.runtime.Tensor;
 import dev.diffuse.runtime.Workspace;
+import dev.diffuse.samplers.gmm.GaussianMixture;
 
 /**
  * Consistency training (CT; Song et al. 2023, Algorithm 3) of any {@link TrainableModel} F, one update k:
@@ -29,29 +30,61 @@ import dev.diffuse.runtime.Workspace;
  * forward's activations are the ones backward uses. Per step the host uploads the batch and one (4, B) block
  * (sigma_{n+1}, sigma_n, both c_noise) and reads back only the mean loss every logEvery steps. Sample with the target
  * weights ({@link #withTargetWeights}) through {@link ConsistencyDenoiser} and the consistency sampler.
+ * <p>
+ * Consistency distillation (CD; Song et al. 2023, Algorithm 2) when a teacher mixture is given: x_b is no longer
+ * x + sigma_n z but one Heun step of the probability-flow ODE dx/dsigma = (x - D(x, sigma)) / sigma = -sigma
+ * grad log p_sigma(x) from x_a at sigma_{n+1} down to sigma_n, with the teacher's EXACT score (the data is that
+ * mixture, so D is the exact posterior mean; this is the 2-D demo, not a learned teacher):
+ * <pre>
+ *   h = sigma_n - sigma_{n+1},  d_a = -sigma_{n+1} score(x_a, sigma_{n+1}),  x' = x_a + h d_a,
+ *   d' = -sigma_n score(x', sigma_n),  x_b = x_a + h (d_a + d') / 2
+ * </pre>
+ * x_a and x_b are computed on the host in double (z from the same Philox stream 4k + 2 the kernel uses) and uploaded;
+ * everything else is the CT step. The CD target f_target(x_b, sigma_n) no longer depends on which data point produced
+ * x_a, which removes the variance that makes short CT blurry.
  */
 public final class ConsistencyTrainer implements AutoCloseable {
     /** The network's timestep for noise level s: 1000 * c_noise(s) = 250 ln s. */
     public static double timestep(double sigma) { return 250 * Math.log(sigma); }
 
     private final TrainableModel model;
+    private final GaussianMixture teacher;
+    private final int teacherSubsteps;
     private final Dataset data;
     private final ConsistencyConfig cfg;
     private final Workspace ws;
     private final Tensor target, backup, m, v, x0, xa, xb, xin, net, fOn, fTg, dNet, meta, sOn, sTg, tOn, tTg, loss, lossSum, norm, clip;
     private final int batch, per;
-    private final float[] hostX, hostMeta;
+    private final float[] hostX, hostMeta, hostZ, hostXa, hostXb;
     private final int[] idx;
     private int step, lossCount;
+    private double pMean = Double.NaN, pStd;
+    private Tensor weight;
+    private float[] hostW;
     private final List<Double> losses = new ArrayList<>();
 
-    public ConsistencyTrainer(TrainableModel model, Dataset data, ConsistencyConfig cfg) {
+    /** Consistency training (CT). */
+    public ConsistencyTrainer(TrainableModel model, Dataset data, ConsistencyConfig cfg) { this(model, data, cfg, null, 1); }
+
+    /**
+     * Consistency distillation (CD) from the exact probability-flow ODE of {@code teacher} (the mixture the data is
+     * drawn from, e.g. {@code Synthetic2d.mixture()}); {@code teacher == null} is consistency training (CT).
+     * {@code teacherSubsteps} Heun steps solve the ODE between adjacent grid levels (1 = textbook CD; more makes the
+     * teacher accurate on a coarse grid, so that a small N can be used).
+     */
+    public ConsistencyTrainer(TrainableModel model, Dataset data, ConsistencyConfig cfg, GaussianMixture teacher, int teacherSubsteps) {
+        if (teacherSubsteps < 1) throw new IllegalArgumentException("consistency trainer: teacherSubsteps must be >= 1, got " + teacherSubsteps);
+        if (teacher != null && teacher.dim() != data.sampleNumel())
+            throw new IllegalArgumentException("consistency trainer: the teacher mixture has dimension " + teacher.dim()
+                    + " but dataset samples have " + data.sampleNumel() + " values; pass the mixture the data is drawn from");
         if (!Arrays.equals(model.sampleShape(), data.sampleShape()))
             throw new IllegalArgumentException("consistency trainer: the model takes samples of shape " + Arrays.toString(model.sampleShape())
                     + " but the dataset has " + Arrays.toString(data.sampleShape()));
         if (cfg.batch() > model.maxBatch())
             throw new IllegalArgumentException("consistency trainer: batch " + cfg.batch() + " exceeds the model's maxBatch " + model.maxBatch());
         this.model = model;
+        this.teacher = teacher;
+        this.teacherSubsteps = teacherSubsteps;
         this.data = data;
         this.cfg = cfg;
         batch = cfg.batch();
@@ -74,7 +107,52 @@ public final class ConsistencyTrainer implements AutoCloseable {
         hostX = new float[batch * per];
         hostMeta = new float[4 * batch];
         idx = new int[batch];
+        hostZ = teacher == null ? null : new float[batch * per];
+        hostXa = teacher == null ? null : new float[batch * per];
+        hostXb = teacher == null ? null : new float[batch * per];
     }
+
+    /**
+     * Improved-CT level sampling and weighting (Song and Dhariwal 2023): the index n is drawn with
+     * P(n) proportional to erf((ln sigma_{n+1} - pMean) / (sqrt2 pStd)) - erf((ln sigma_n - pMean) / (sqrt2 pStd))
+     * (a discretised log-normal over the grid; iCT uses pMean -1.1, pStd 2 for sigma_data 0.5, so shift pMean by
+     * ln(sigma_data / 0.5) for other data scales), and each row's loss gradient is weighted by
+     * lambda_n = 1 / (sigma_{n+1} - sigma_n), normalised by E_P[lambda] so that the gradient scale (and clipping)
+     * stays comparable. The logged loss stays the unweighted MSE. Call before training; returns this.
+     */
+    public ConsistencyTrainer lognormalLevels(double pMean, double pStd) {
+        if (!(pStd > 0) || !Double.isFinite(pMean))
+            throw new IllegalArgumentException("consistency trainer: lognormal levels need finite pMean and pStd > 0, got " + pMean + ", " + pStd);
+        if (step != 0) throw new IllegalStateException("consistency trainer: set lognormal levels before the first step (at step " + step + ")");
+        this.pMean = pMean;
+        this.pStd = pStd;
+        int[] shape = xa.shape();
+        weight = ws.tensor(shape);
+        hostW = new float[batch * per];
+        return this;
+    }
+
+    /** P(n), n = 1..N-1 (index n - 1), of {@link #lognormalLevels}. */
+    double[] levelProbabilities(int n) {
+        double[] p = new double[n - 1];
+        double sum = 0;
+        for (int i = 1; i < n; i++) {
+            p[i - 1] = erf((Math.log(cfg.sigma(i + 1, n)) - pMean) / (Math.sqrt(2) * pStd)) - erf((Math.log(cfg.sigma(i, n)) - pMean) / (Math.sqrt(2) * pStd));
+            sum += p[i - 1];
+        }
+        for (int i = 0; i < p.length; i++) p[i] /= sum;
+        return p;
+    }
+
+    /** erf by Abramowitz and Stegun 7.1.26 (absolute error below 1.5e-7; enough for sampling weights). */
+    static double erf(double x) {
+        double t = 1 / (1 + 0.3275911 * Math.abs(x));
+        double y = 1 - t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429)))) * Math.exp(-x * x);
+        return x >= 0 ? y : -y;
+    }
+
+    /** True when this trainer distils from a teacher mixture (CD) rather than training from data alone (CT). */
+    public boolean distilling() { return teacher != null; }
 
     /** Standard deviation of the data over all coordinates (the sigma_data to use for vector data), from up to n rows. */
     public static double dataStd(Dataset data, int n) {
@@ -110,10 +188,21 @@ public final class ConsistencyTrainer implements AutoCloseable {
         int k = step + 1;
         long seed = cfg.seed();
         int n = cfg.discretisation(k);
+        double[] levelP = Double.isNaN(pMean) ? null : levelProbabilities(n);
+        double meanLambda = 0;
+        if (levelP != null) for (int j = 1; j < n; j++) meanLambda += levelP[j - 1] / (cfg.sigma(j + 1, n) - cfg.sigma(j, n));
         for (int b = 0; b < batch; b++) {
             long r = (Philox.uint32(seed, 4L * k, 2L * b) << 32) | Philox.uint32(seed, 4L * k, 2L * b + 1);
             idx[b] = (int) Long.remainderUnsigned(r, data.size());
-            int i = 1 + (int) (Philox.uint32(seed, 4L * k + 1, b) % (n - 1));
+            int i;
+            if (levelP == null) i = 1 + (int) (Philox.uint32(seed, 4L * k + 1, b) % (n - 1));
+            else {
+                double u = Philox.uniform(seed, 4L * k + 1, b), acc = 0;
+                i = n - 1;
+                for (int j = 0; j < n - 1; j++) if (u < (acc += levelP[j])) { i = j + 1; break; }
+                float w = (float) (1 / (cfg.sigma(i + 1, n) - cfg.sigma(i, n)) / meanLambda);
+                for (int q = 0; q < per; q++) hostW[b * per + q] = w;
+            }
             double hi = cfg.sigma(i + 1, n), lo = cfg.sigma(i, n);
             hostMeta[b] = (float) hi;
             hostMeta[batch + b] = (float) lo;
@@ -124,8 +213,12 @@ public final class ConsistencyTrainer implements AutoCloseable {
         x0.upload(hostX);
         meta.upload(hostMeta);
         float smin = (float) cfg.sigmaMin(), sd = (float) cfg.sigmaData();
-        Consistency.perturb(xa, x0, sOn, seed, 4L * k + 2);
-        Consistency.perturb(xb, x0, sTg, seed, 4L * k + 2);
+        if (teacher == null) {
+            Consistency.perturb(xa, x0, sOn, seed, 4L * k + 2);
+            Consistency.perturb(xb, x0, sTg, seed, 4L * k + 2);
+        } else {
+            teacherStep(seed, k);
+        }
         // target: f_target(x_b, sigma_n) with the EMA weights (no gradient)
         backup.copyFrom(model.parameters());
         model.parameters().copyFrom(target);
@@ -142,6 +235,10 @@ public final class ConsistencyTrainer implements AutoCloseable {
         Elementwise.add(lossSum, lossSum, loss);
         lossCount++;
         Consistency.lossBackward(dNet, fOn, fTg, sOn, smin, sd);
+        if (levelP != null) {
+            weight.upload(hostW);
+            Elementwise.mul(dNet, dNet, weight);
+        }
         model.backward(dNet, null);
         Tensor scale = null;
         if (cfg.gradClip() > 0) {
@@ -151,6 +248,33 @@ public final class ConsistencyTrainer implements AutoCloseable {
         Optim.adamw(model.parameters(), m, v, model.gradients(), scale, 1f, cfg.adam(k), k);
         Optim.ema(target, model.parameters(), cfg.targetDecay(k));
         step = k;
+    }
+
+    /**
+     * CD: x_a = x + sigma_{n+1} z and x_b = the exact-score PF-ODE solution from x_a at sigma_{n+1} to sigma_n, by
+     * {@code teacherSubsteps} Heun steps (evenly spaced in ln sigma; 1 = the class doc's single step).
+     */
+    private void teacherStep(long seed, int k) {
+        Philox.normals(seed, 4L * k + 2, 0, hostZ, 0, batch * per);
+        double[] x = new double[per], d0 = new double[per], x1 = new double[per], d1 = new double[per];
+        for (int b = 0; b < batch; b++) {
+            double hi = hostMeta[b], lo = hostMeta[batch + b];
+            for (int i = 0; i < per; i++) {
+                x[i] = hostX[b * per + i] + hi * hostZ[b * per + i];
+                hostXa[b * per + i] = (float) x[i];
+            }
+            for (int j = 0; j < teacherSubsteps; j++) {
+                double s0 = hi * Math.pow(lo / hi, (double) j / teacherSubsteps), s1 = hi * Math.pow(lo / hi, (double) (j + 1) / teacherSubsteps);
+                double h = s1 - s0;
+                teacher.scoreInto(d0, x, 1, s0);          // dx/dsigma = -sigma score
+                for (int i = 0; i < per; i++) { d0[i] *= -s0; x1[i] = x[i] + h * d0[i]; }
+                teacher.scoreInto(d1, x1, 1, s1);
+                for (int i = 0; i < per; i++) x[i] += h * 0.5 * (d0[i] - s1 * d1[i]);
+            }
+            for (int i = 0; i < per; i++) hostXb[b * per + i] = (float) x[i];
+        }
+        xa.upload(hostXa);
+        xb.upload(hostXb);
     }
 
     private void readLoss() {
