@@ -38,8 +38,14 @@ public final class EvalSamplersCommand implements Callable<Integer> {
     @Option(names = "--device", defaultValue = "auto", description = "auto | java | cl | cl:gpu | cl:cpu | cl:P:I")
     String device;
 
-    @Option(names = "--out", defaultValue = "docs/sampler-accuracy.md", description = "Markdown output (default ${DEFAULT-VALUE})")
+    @Option(names = "--out", defaultValue = "docs/sampler-accuracy.md", description = "Markdown accuracy table (default ${DEFAULT-VALUE})")
     Path out;
+
+    @Option(names = "--orders-out", defaultValue = "docs/sampler-orders.md", description = "Markdown solver orders (default ${DEFAULT-VALUE})")
+    Path ordersOut;
+
+    @Option(names = "--no-table", negatable = true, defaultValue = "true", fallbackValue = "true", description = "skip the accuracy table (orders only)")
+    boolean table;
 
     @Override
     public Integer call() throws Exception {
@@ -48,7 +54,12 @@ public final class EvalSamplersCommand implements Callable<Integer> {
         for (String s : names) Samplers.create(s, Samplers.Options.defaults(10)); // fail fast on unknown names
         System.out.println("device: " + d.id() + "  " + d.name());
         var eval = new SamplerEvaluation(d, Samplers::create, n, seed, System.out);
-        var rows = eval.table(names, presets, nfe);
+        if (table) {
+            var rows = eval.table(names, presets, nfe);
+            String md = SamplerEvaluation.markdown(d, n, rows, Arrays.stream(nfe).toArray());
+            PngFiles.writeAtomically(out, tmp -> Files.writeString(tmp, md));
+            System.out.println("wrote " + out);
+        }
         List<SamplerEvaluation.Order> orders = new ArrayList<>();
         for (String s : names)
             if (Samplers.create(s, Samplers.Options.defaults(10)).deterministic()) {
@@ -58,9 +69,9 @@ public final class EvalSamplersCommand implements Callable<Integer> {
                     System.out.println("  no order for " + s + ": " + e.getMessage());
                 }
             }
-        String md = SamplerEvaluation.markdown(d, n, rows, orders, Arrays.stream(nfe).toArray());
-        PngFiles.writeAtomically(out, tmp -> Files.writeString(tmp, md));
-        System.out.println("wrote " + out);
+        String om = SamplerEvaluation.ordersMarkdown(d, orders);
+        PngFiles.writeAtomically(ordersOut, tmp -> Files.writeString(tmp, om));
+        System.out.println("wrote " + ordersOut);
         return 0;
     }
 }

@@ -40,6 +40,9 @@ public record DpmSolverSampler(NoisePath path, Method method, boolean lowerOrder
     public int steps() { return path.steps(); }
 
     @Override
+    public boolean deterministic() { return true; }
+
+    @Override
     public int evaluations() {
         if (method != Method.SINGLESTEP_2S) return steps();
         int n = 0;

@@ -45,6 +45,8 @@ public record EdmSampler(KarrasSchedule schedule, int steps, boolean heun, doubl
     /** Heun: 2 per step except the last (Euler) one. */
     @Override public int evaluations() { return heun ? 2 * steps - 1 : steps; }
 
+    @Override public boolean deterministic() { return sChurn == 0; }
+
     @Override public double priorStd() { return schedule.sigmaMax(); }
 
     private double gamma(double sigma) {

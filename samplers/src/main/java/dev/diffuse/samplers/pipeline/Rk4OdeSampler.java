@@ -29,6 +29,8 @@ public record Rk4OdeSampler(Sde sde, int steps) implements Sampler {
 
     @Override public int evaluations() { return 4 * steps; }
 
+    @Override public boolean deterministic() { return true; }
+
     @Override public double priorStd() { return sde.priorStd(); }
 
     /** The slope d = alpha x_j + beta m_j at t, as {alpha, beta}. */
