@@ -16,7 +16,12 @@ import dev.diffuse.runtime.JavaDevice;
 import dev.diffuse.runtime.Tensor;
 import dev.diffuse.runtime.TestDevices;
 
-/** Java vs the materialised double reference, finite differences in double, OpenCL vs Java on odd shapes, determinism. */
+/**
+ * Java vs the materialised double reference, finite differences in double, OpenCL vs Java on odd shapes, determinism.
+ * The OpenCL shapes cover every kernel file of the family: attention.cl (forward, transposes), attention_common.cl (tile
+ * loader), attention_backward.cl (scalar backward: head dims other than 64/128/256, e.g. 3, 32, 96, 200) and
+ * attention_backward_v4.cl (float4 backward: head dims 64, 128, 256).
+ */
 class AttentionTest {
 
     static double[] toDouble(float[] a) {
