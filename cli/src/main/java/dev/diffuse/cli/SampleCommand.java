@@ -39,6 +39,10 @@ public final class SampleCommand implements Callable<Integer> {
     @Option(names = "--class", defaultValue = "-1", description = "class label for a class-conditional model (default: none)")
     int classLabel;
 
+    @Option(names = "--no-clip", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "image models: ddpm/ddim clip the predicted x0 to [-1, 1] (default); --no-clip turns it off")
+    boolean clipSample;
+
     @Option(names = "--sampler", defaultValue = "ode-heun", completionCandidates = SamplerNames.class,
             description = "one of: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE})")
     String sampler;
@@ -89,9 +93,11 @@ public final class SampleCommand implements Callable<Integer> {
     private int sampleModel() throws IOException {
         Device dev = Devices.select(device);
         Path dir = Models.resolve(Path.of(model));
-        Sampler s = Samplers.create(sampler, new Samplers.Options(steps, eta, betaSchedule, false, 0.01, sigmaMax != null ? sigmaMax : 80, 0.01, 1));
         System.out.println("device:  " + dev.id() + "  " + dev.name());
         try (var net = Models.load(dir, dev, Math.min(n, 64)); var den = new ModelDenoiser(net).classLabel(classLabel)) {
+            // image models work in [-1, 1]: ddpm/ddim clip the predicted x0 there (diffusers' clip_sample default) unless --no-clip
+            boolean clip = clipSample && net.sampleShape().length == 3;
+            Sampler s = Samplers.create(sampler, new Samplers.Options(steps, eta, betaSchedule, clip, 0.01, sigmaMax != null ? sigmaMax : 80, 0.01, 1));
             int[] shape = new int[net.sampleShape().length + 1];
             shape[0] = n;
             System.arraycopy(net.sampleShape(), 0, shape, 1, net.sampleShape().length);

@@ -114,10 +114,12 @@ public final class TrainCommand implements Callable<Integer> {
         return Models.className(checkpoint).equals("UNet2DModel") ? checkpoint.resolve("config.json").toString() : "mlp";
     }
 
-    /** 64 samples with 50-step DDIM: an image grid for image data, a scatter for 2-D data. */
+    /** 64 samples with 50-step DDIM (x0 clipped to [-1, 1] for images): an image grid for image data, a scatter for 2-D data. */
     static void writeSamples(TrainableModel model, dev.diffuse.samplers.schedule.DiscreteSchedule schedule, Dataset ds, Path png, long seed) {
         int n = ds.sampleShape().length == 3 ? 64 : 2000;
-        Sampler s = Samplers.create("ddim", Samplers.Options.defaults(50));
+        // images live in [-1, 1]: clip the predicted x0 there, as diffusers' DDIM does by default (clip_sample)
+        boolean images = ds.sampleShape().length == 3;
+        Sampler s = Samplers.create("ddim", new Samplers.Options(50, 0, "linear", images, 0.01, 20, 0.01, 1));
         int[] shape = new int[ds.sampleShape().length + 1];
         shape[0] = n;
         System.arraycopy(ds.sampleShape(), 0, shape, 1, ds.sampleShape().length);
