@@ -44,8 +44,8 @@ public final class EvalSamplersCommand implements Callable<Integer> {
     @Option(names = "--orders-out", defaultValue = "docs/sampler-orders.md", description = "Markdown solver orders (default ${DEFAULT-VALUE})")
     Path ordersOut;
 
-    @Option(names = "--no-table", negatable = true, defaultValue = "true", fallbackValue = "true", description = "skip the accuracy table (orders only)")
-    boolean table;
+    @Option(names = "--no-table", description = "skip the accuracy table (orders only)")
+    boolean noTable;
 
     @Override
     public Integer call() throws Exception {
@@ -54,7 +54,7 @@ public final class EvalSamplersCommand implements Callable<Integer> {
         for (String s : names) Samplers.create(s, Samplers.Options.defaults(10)); // fail fast on unknown names
         System.out.println("device: " + d.id() + "  " + d.name());
         var eval = new SamplerEvaluation(d, Samplers::create, n, seed, System.out);
-        if (table) {
+        if (!noTable) {
             var rows = eval.table(names, presets, nfe);
             String md = SamplerEvaluation.markdown(d, n, rows, Arrays.stream(nfe).toArray());
             PngFiles.writeAtomically(out, tmp -> Files.writeString(tmp, md));

@@ -39,9 +39,8 @@ public final class SampleCommand implements Callable<Integer> {
     @Option(names = "--class", defaultValue = "-1", description = "class label for a class-conditional model (default: none)")
     int classLabel;
 
-    @Option(names = "--no-clip", negatable = true, defaultValue = "true", fallbackValue = "true",
-            description = "image models: ddpm/ddim clip the predicted x0 to [-1, 1] (default); --no-clip turns it off")
-    boolean clipSample;
+    @Option(names = "--no-clip", description = "image models: do not clip the predicted x0 to [-1, 1] (clipping is the default for ddpm/ddim)")
+    boolean noClip;
 
     @Option(names = "--sampler", defaultValue = "ode-heun", completionCandidates = SamplerNames.class,
             description = "one of: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE})")
@@ -96,7 +95,7 @@ public final class SampleCommand implements Callable<Integer> {
         System.out.println("device:  " + dev.id() + "  " + dev.name());
         try (var net = Models.load(dir, dev, Math.min(n, 64)); var den = new ModelDenoiser(net).classLabel(classLabel)) {
             // image models work in [-1, 1]: ddpm/ddim clip the predicted x0 there (diffusers' clip_sample default) unless --no-clip
-            boolean clip = clipSample && net.sampleShape().length == 3;
+            boolean clip = !noClip && net.sampleShape().length == 3;
             Sampler s = Samplers.create(sampler, new Samplers.Options(steps, eta, betaSchedule, clip, 0.01, sigmaMax != null ? sigmaMax : 80, 0.01, 1));
             int[] shape = new int[net.sampleShape().length + 1];
             shape[0] = n;
