@@ -39,6 +39,10 @@ public final class SampleCommand implements Callable<Integer> {
     @Option(names = "--class", defaultValue = "-1", description = "class label for a class-conditional model (default: none)")
     int classLabel;
 
+    @Option(names = "--reference", description = "model samples: also report the sliced-W2 in pixel space to this data set (e.g. "
+            + "fashion-mnist:test) next to the same distance for real training images (fashion-mnist:train), at equal sizes")
+    String reference;
+
     @Option(names = "--no-clip", description = "image models: do not clip the predicted x0 to [-1, 1] (clipping is the default for ddpm/ddim)")
     boolean noClip;
 
@@ -111,12 +115,37 @@ public final class SampleCommand implements Callable<Integer> {
             }
             Outputs.writeSamples(out, x, shape);
             System.out.println("wrote " + out);
+            if (reference != null) reportReference(x, shape);
             if (save != null) {
                 writeCsv(save, x, x.length / n);
                 System.out.println("wrote " + save);
             }
         }
         return 0;
+    }
+
+    /**
+     * SW2 between the generated images and n reference images, beside the SW2 between n real training images and the
+     * same reference images: the second number is what a perfect model would score at this sample size.
+     */
+    private void reportReference(float[] x, int[] shape) throws IOException {
+        var ref = dev.diffuse.models.data.Datasets.open(reference, null);
+        String trainSpec = reference.contains(":") ? reference.substring(0, reference.indexOf(':')) + ":train" : reference;
+        var train = dev.diffuse.models.data.Datasets.open(trainSpec, null);
+        int per = x.length / n;
+        if (ref.sampleNumel() != per)
+            throw new IllegalArgumentException("--reference " + reference + " has samples of " + ref.sampleNumel() + " values, the model makes " + per);
+        float[] r = new float[n * per], t = new float[n * per], labels = new float[n];
+        int[] ri = new int[n], ti = new int[n];
+        for (int i = 0; i < n; i++) {
+            ri[i] = (int) ((i * 7919L) % ref.size());
+            ti[i] = (int) ((i * 104729L) % train.size());
+        }
+        ref.fill(ri, r, labels);
+        train.fill(ti, t, labels);
+        double gen = SlicedWasserstein.sw2(x, r, per), real = SlicedWasserstein.sw2(t, r, per);
+        System.out.printf(Locale.ROOT, "sliced-W2 in pixel space to %d images of %s: %.4f (real %s images at the same size: %.4f)%n",
+                n, reference, gen, trainSpec, real);
     }
 
     private int sampleMixture() throws IOException {
