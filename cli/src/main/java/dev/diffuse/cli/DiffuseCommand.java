@@ -25,7 +25,12 @@ public final class DiffuseCommand implements Runnable {
         CommandLine cl = new CommandLine(new DiffuseCommand());
         cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
             if (e instanceof IllegalArgumentException || e instanceof IllegalStateException || e instanceof java.io.IOException) {
-                cmd.getErr().println("diffuse: " + e.getMessage());
+                String msg = switch (e) {
+                    case java.nio.file.NoSuchFileException nf -> "no such file or folder: " + nf.getFile();
+                    case java.nio.file.AccessDeniedException ad -> "permission denied: " + ad.getFile();
+                    default -> e.getMessage();
+                };
+                cmd.getErr().println("diffuse: " + msg);
                 if (Boolean.getBoolean("diffuse.stacktrace")) e.printStackTrace(cmd.getErr());
                 return 2;
             }
