@@ -1,0 +1,87 @@
+package dev.diffuse.cli;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import picocli.CommandLine;
+
+/** The diffuse command in-process: the main jobs write their files, and bad input gets one clear line and exit code 2. */
+class CliTest {
+    @TempDir
+    Path dir;
+
+    record Run(int code, String out, String err) {}
+
+    static Run run(String... args) {
+        CommandLine cl = DiffuseCommand.commandLine();
+        StringWriter err = new StringWriter();
+        cl.setErr(new PrintWriter(err));
+        PrintStream old = System.out;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(out));
+        try {
+            int code = cl.execute(args);
+            return new Run(code, out.toString(), err.toString());
+        } finally {
+            System.setOut(old);
+        }
+    }
+
+    @Test
+    void sampleWritesAPngAndCsvAndReportsTheDistance() throws Exception {
+        Path png = dir.resolve("s.png"), csv = dir.resolve("s.csv");
+        Run r = run("sample", "--model", "gmm:aniso2d", "--sampler", "ddim", "--steps", "20", "--n", "300", "--device", "java",
+                "--out", png.toString(), "--save", csv.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("sliced-W2 to exact samples"), r.out());
+        assertTrue(Files.size(png) > 1000);
+        assertEquals(301, Files.readAllLines(csv).size(), "header + one line per sample");
+    }
+
+    @Test
+    void badInputGetsOneClearLineAndExitCode2() {
+        Run sampler = run("sample", "--sampler", "euler-ancestral", "--n", "10", "--device", "java", "--out", dir.resolve("x.png").toString());
+        assertEquals(2, sampler.code());
+        assertTrue(sampler.err().contains("unknown sampler 'euler-ancestral'") && sampler.err().contains("ode-heun"), sampler.err());
+        Run preset = run("sample", "--model", "gmm:spiral", "--device", "java");
+        assertEquals(2, preset.code());
+        assertTrue(preset.err().contains("ring8"), preset.err());
+        Run device = run("sample", "--device", "cuda:0");
+        assertEquals(2, device.code());
+        assertTrue(device.err().contains("cl:gpu"), device.err());
+        Run missing = run("forward", "--model", dir.resolve("nothing").toString(), "--input", "x", "--out", "y");
+        assertEquals(2, missing.code());
+        assertTrue(missing.err().contains("does not exist"), missing.err());
+    }
+
+    @Test
+    void trainsAnMlpSamplesItAndRefusesToOverwriteARun() {
+        Path out = dir.resolve("run");
+        Run t = run("train", "--data", "ring8", "--config", "mlp", "--steps", "40", "--batch", "64", "--device", "java",
+                "--out", out.toString(), "--sample-every", "40", "--checkpoint-every", "40", "--log-every", "10");
+        assertEquals(0, t.code(), t.err());
+        assertTrue(Files.isDirectory(out.resolve("checkpoint-40")) && Files.exists(out.resolve("loss.png")));
+        Run s = run("sample", "--model", out.toString(), "--sampler", "ddim", "--steps", "10", "--n", "50", "--device", "java",
+                "--out", dir.resolve("m.png").toString());
+        assertEquals(0, s.code(), s.err());
+        Run again = run("train", "--data", "ring8", "--config", "mlp", "--steps", "40", "--device", "java", "--out", out.toString());
+        assertEquals(2, again.code());
+        assertTrue(again.err().contains("--resume"), again.err());
+    }
+
+    @Test
+    void devicesListsTheJavaDeviceAndWhatAutoPicks() {
+        Run r = run("devices");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("java ") && r.out().contains("auto ->"), r.out());
+    }
+}
