@@ -12,12 +12,12 @@
 // Layout: tensors contiguous (B, per_sample); sigma (B). Preconditions (checked on the host): sigma >= smin.
 // @include dev/diffuse/runtime/philox.cl
 
-inline float cm_skip(float s, float smin, float sd) {
+static inline float cm_skip(float s, float smin, float sd) {
     float d = s - smin, d2 = d * d, sd2 = sd * sd;
     return 1.0f - d2 / (d2 + sd2);
 }
 
-inline float cm_out(float s, float smin, float sd) {
+static inline float cm_out(float s, float smin, float sd) {
     return (s - smin) * sd / sqrt(s * s + sd * sd);
 }
 

@@ -40,10 +40,10 @@ typedef float vec_t;
 #define HSUM(v) (v)
 #endif
 
-inline vec_t silu_v(vec_t z) { return z / ((vec_t)1.0f + exp(-z)); }
+static inline vec_t silu_v(vec_t z) { return z / ((vec_t)1.0f + exp(-z)); }
 
 // Chan et al. merge of (n, m, M2) with (nb, mb, Mb).
-inline void welford_merge(float* n, float* m, float* M, float nb, float mb, float Mb) {
+static inline void welford_merge(float* n, float* m, float* M, float nb, float mb, float Mb) {
     if (nb == 0.0f) return;
     if (*n == 0.0f) { *n = nb; *m = mb; *M = Mb; return; }
     float nn = *n + nb, d = mb - *m;
@@ -52,7 +52,7 @@ inline void welford_merge(float* n, float* m, float* M, float nb, float mb, floa
     *n = nn;
 }
 
-inline void gn_forward(__global float* y, __global float* mean, __global float* rstd, __global const float* x,
+static inline void gn_forward(__global float* y, __global float* mean, __global float* rstd, __global const float* x,
                        __global const float* gamma, __global const float* beta,
                        const int C, const int HW, const int G, const float eps, const int fuse_silu,
                        __local float* ln, __local float* lm, __local float* lM) {
@@ -114,14 +114,14 @@ __kernel void groupnorm_silu_forward(__global float* y, __global float* mean, __
 }
 
 // dz from the incoming gradient: identity, or SiLU' at z = xhat*gamma + beta.
-inline vec_t grad_z(vec_t dy, vec_t xh, float ga, float be, int fuse_silu) {
+static inline vec_t grad_z(vec_t dy, vec_t xh, float ga, float be, int fuse_silu) {
     if (!fuse_silu) return dy;
     vec_t z = xh * ga + be;
     vec_t s = (vec_t)1.0f / ((vec_t)1.0f + exp(-z));
     return dy * (s + z * s * ((vec_t)1.0f - s));
 }
 
-inline void gn_backward(__global float* dx, __global float* part, __global const float* dy, __global const float* x,
+static inline void gn_backward(__global float* dx, __global float* part, __global const float* dy, __global const float* x,
                         __global const float* gamma, __global const float* beta,
                         __global const float* mean, __global const float* rstd,
                         const int B, const int C, const int HW, const int G, const int TPC, const int fuse_silu,

@@ -22,7 +22,7 @@ __kernel void cfg_combine(__global float* out, __global const float* m, const fl
 }
 
 // Sum over the work-group of v (fixed tree); every work-item gets the total.
-inline float2 group_sum2(float2 v, __local float2* scratch) {
+static inline float2 group_sum2(float2 v, __local float2* scratch) {
     int lid = get_local_id(0);
     scratch[lid] = v;
     barrier(CLK_LOCAL_MEM_FENCE);

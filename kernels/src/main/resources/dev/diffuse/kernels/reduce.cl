@@ -12,11 +12,11 @@
 #define WG 256
 #endif
 
-inline float reduce_identity(int op) { return op == 2 ? -INFINITY : 0.0f; }
+static inline float reduce_identity(int op) { return op == 2 ? -INFINITY : 0.0f; }
 
-inline float reduce_combine(int op, float a, float b) { return op == 2 ? fmax(a, b) : a + b; }
+static inline float reduce_combine(int op, float a, float b) { return op == 2 ? fmax(a, b) : a + b; }
 
-inline float reduce_tree(__local float* buf, int op) {
+static inline float reduce_tree(__local float* buf, int op) {
     int l = get_local_id(0);
     for (int s = WG / 2; s > 0; s >>= 1) {
         barrier(CLK_LOCAL_MEM_FENCE);

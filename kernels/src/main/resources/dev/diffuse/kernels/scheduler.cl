@@ -68,7 +68,7 @@ __kernel void scheduler_step(__global float* out, __global float* x0_out, __glob
 }
 
 // The bits of |p x + q m| for element j of the sample starting at xs / ms.
-inline uint key_of(__global const float* xs, __global const float* ms, const float p, const float q, int j) {
+static inline uint key_of(__global const float* xs, __global const float* ms, const float p, const float q, int j) {
     return as_uint(fabs(p * xs[j] + q * ms[j]));
 }
 

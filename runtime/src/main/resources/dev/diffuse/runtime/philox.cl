@@ -7,7 +7,7 @@
 #ifndef DIFFUSE_PHILOX_CL
 #define DIFFUSE_PHILOX_CL
 
-inline uint4 philox4x32_10(uint4 c, uint2 k) {
+static inline uint4 philox4x32_10(uint4 c, uint2 k) {
     for (int r = 0; r < 10; r++) {
         if (r > 0) { k.x += 0x9E3779B9u; k.y += 0xBB67AE85u; }
         uint hi0 = mul_hi(0xD2511F53u, c.x), lo0 = 0xD2511F53u * c.x;
@@ -17,17 +17,17 @@ inline uint4 philox4x32_10(uint4 c, uint2 k) {
     return c;
 }
 
-inline uint4 philox_block(ulong seed, ulong stream, ulong block) {
+static inline uint4 philox_block(ulong seed, ulong stream, ulong block) {
     return philox4x32_10((uint4)((uint)block, (uint)(block >> 32), (uint)stream, (uint)(stream >> 32)),
                          (uint2)((uint)seed, (uint)(seed >> 32)));
 }
 
-inline float philox_uniform(uint bits) {
+static inline float philox_uniform(uint bits) {
     return (float)(bits >> 8) * 0x1.0p-24f + 0x1.0p-25f;
 }
 
 // Four normals of block `block`: lanes 0..3.
-inline float4 philox_normal4(ulong seed, ulong stream, ulong block) {
+static inline float4 philox_normal4(ulong seed, ulong stream, ulong block) {
     uint4 w = philox_block(seed, stream, block);
     float r0 = sqrt(-2.0f * log(philox_uniform(w.x)));
     float t0 = 6.283185307179586f * philox_uniform(w.y);
@@ -38,7 +38,7 @@ inline float4 philox_normal4(ulong seed, ulong stream, ulong block) {
 
 // Normal number `index` of the stream (computes its whole block; prefer philox_normal4 when a work-item
 // handles four consecutive elements).
-inline float philox_normal(ulong seed, ulong stream, ulong index) {
+static inline float philox_normal(ulong seed, ulong stream, ulong index) {
     float4 n = philox_normal4(seed, stream, index >> 2);
     switch ((int)(index & 3)) { case 0: return n.x; case 1: return n.y; case 2: return n.z; default: return n.w; }
 }

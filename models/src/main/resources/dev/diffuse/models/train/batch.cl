@@ -11,7 +11,7 @@
 // gather's memory traffic). No tuning constants besides WG.
 // @include dev/diffuse/runtime/philox.cl
 
-inline uint philox_word(uint4 w, int lane) {
+static inline uint philox_word(uint4 w, int lane) {
     return lane == 0 ? w.x : lane == 1 ? w.y : lane == 2 ? w.z : w.w;
 }
 
