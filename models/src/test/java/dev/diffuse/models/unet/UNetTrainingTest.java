@@ -71,4 +71,32 @@ class UNetTrainingTest {
             for (float v : x) assertTrue(Float.isFinite(v), objective + ": non-finite sample value");
         }
     }
+
+    /** The exactness check on the U-Net itself: 2N steps equal N steps + checkpoint + resume + N steps, bit for bit. */
+    @org.junit.jupiter.api.Test
+    void resumingTheUNetIsBitExact(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+        Device d = TestDevices.java();
+        int n = 6;
+        TrainConfig cfg = TrainConfig.defaults(2 * n, 8).withLr(1e-3, 2).withEvery(2, 0, 0).withSeed(9);
+        float[] straight, ema;
+        try (UNet2DModel m = new UNet2DModel(UNetConfig.tiny(), d, 8, true); Trainer tr = new Trainer(m, new Squares(), cfg)) {
+            m.initialize(9);
+            tr.run();
+            straight = m.parameters().toArray();
+            ema = tr.emaParameters().toArray();
+        }
+        java.nio.file.Path ck = tmp.resolve("checkpoint-" + n);
+        try (UNet2DModel m = new UNet2DModel(UNetConfig.tiny(), d, 8, true); Trainer tr = new Trainer(m, new Squares(), cfg)) {
+            m.initialize(9);
+            tr.configWriter(dir -> java.nio.file.Files.writeString(dir.resolve("config.json"), m.config().toJson()));
+            tr.runUntil(n);
+            tr.save(ck);
+        }
+        try (UNet2DModel m = new UNet2DModel(UNetConfig.tiny(), d, 8, true); Trainer tr = Trainer.resume(ck, m, new Squares())) {
+            assertEquals(n, tr.step());
+            tr.run();
+            assertArrayEquals(straight, m.parameters().toArray(), "weights after resume");
+            assertArrayEquals(ema, tr.emaParameters().toArray(), "EMA after resume");
+        }
+    }
 }
