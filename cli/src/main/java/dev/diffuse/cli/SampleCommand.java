@@ -13,7 +13,7 @@ import dev.diffuse.runtime.Device;
 import dev.diffuse.runtime.Devices;
 import dev.diffuse.runtime.Workspace;
 import dev.diffuse.runtime.Tensor;
-import dev.diffuse.models.train.ModelDenoiser;
+import dev.diffuse.models.train.ModelObjective;
 import dev.diffuse.samplers.Sampler;
 import dev.diffuse.samplers.Samplers;
 import dev.diffuse.samplers.gmm.GaussianMixture;
@@ -46,8 +46,9 @@ public final class SampleCommand implements Callable<Integer> {
     @Option(names = "--no-clip", description = "image models: do not clip the predicted x0 to [-1, 1] (clipping is the default for ddpm/ddim)")
     boolean noClip;
 
-    @Option(names = "--sampler", defaultValue = "ode-heun", completionCandidates = SamplerNames.class,
-            description = "one of: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE})")
+    @Option(names = "--sampler", completionCandidates = SamplerNames.class,
+            description = "one of: ${COMPLETION-CANDIDATES}, or consistency for a consistency model (default: ode-heun; flow-heun "
+                    + "for a flow-matching model; consistency for a consistency model)")
     String sampler;
 
     @Option(names = "--steps", defaultValue = "50", description = "sampler steps (default ${DEFAULT-VALUE})")
@@ -89,7 +90,9 @@ public final class SampleCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         if (n < 1) throw new IllegalArgumentException("--n must be at least 1, got " + n);
         if (steps < 1) throw new IllegalArgumentException("--steps must be at least 1, got " + steps);
-        return model.equals("gmm") || model.startsWith("gmm:") ? sampleMixture() : sampleModel();
+        boolean gmm = model.equals("gmm") || model.startsWith("gmm:");
+        if (gmm && sampler == null) sampler = "ode-heun";
+        return gmm ? sampleMixture() : sampleModel();
     }
 
     /** Samples a trained network: an image grid for image models, a scatter for vector models. */
@@ -97,14 +100,18 @@ public final class SampleCommand implements Callable<Integer> {
         Device dev = Devices.select(device);
         Path dir = Models.resolve(Path.of(model));
         System.out.println("device:  " + dev.id() + "  " + dev.name());
-        try (var net = Models.load(dir, dev, Math.min(n, 64)); var den = new ModelDenoiser(net).classLabel(classLabel)) {
+        ModelObjective objective = ModelObjective.read(dir);
+        sampler = ModelSamplers.check(objective, sampler, dir);
+        try (var net = Models.load(dir, dev, Math.min(n, 64)); var den = ModelSamplers.denoiser(net, objective, classLabel)) {
             // image models work in [-1, 1]: ddpm/ddim clip the predicted x0 there (diffusers' clip_sample default) unless --no-clip
             boolean clip = !noClip && net.sampleShape().length == 3;
-            Sampler s = Samplers.create(sampler, new Samplers.Options(steps, eta, betaSchedule, clip, 0.01, sigmaMax != null ? sigmaMax : 80, 0.01, 1));
+            Sampler s = ModelSamplers.create(objective, sampler,
+                    new Samplers.Options(steps, eta, betaSchedule, clip, 0.01, sigmaMax != null ? sigmaMax : 80, 0.01, 1));
             int[] shape = new int[net.sampleShape().length + 1];
             shape[0] = n;
             System.arraycopy(net.sampleShape(), 0, shape, 1, net.sampleShape().length);
-            System.out.printf(Locale.ROOT, "model:   %s (%,d parameters, sample shape %s)%n", dir, Models.parameterCount(net), java.util.Arrays.toString(net.sampleShape()));
+            System.out.printf(Locale.ROOT, "model:   %s (%,d parameters, sample shape %s, objective %s)%n", dir, Models.parameterCount(net),
+                    java.util.Arrays.toString(net.sampleShape()), ModelSamplers.describe(objective));
             System.out.printf(Locale.ROOT, "sampler: %s, %d steps, %d evaluations%n", s.name(), steps, s.evaluations());
             float[] x;
             try (Workspace ws = new Workspace(dev, "sample", 8L * Tensor.numel(shape) + (16 << 20))) {

@@ -5,9 +5,15 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
+import dev.diffuse.models.consistency.ConsistencyConfig;
+import dev.diffuse.models.consistency.ConsistencyDenoiser;
+import dev.diffuse.models.consistency.ConsistencyTrainer;
 import dev.diffuse.models.data.Dataset;
 import dev.diffuse.models.data.Datasets;
+import dev.diffuse.models.train.FlowModelDenoiser;
+import dev.diffuse.models.train.LossCurve;
 import dev.diffuse.models.train.ModelDenoiser;
+import dev.diffuse.models.train.ModelObjective;
 import dev.diffuse.models.train.TrainConfig;
 import dev.diffuse.models.train.TrainListener;
 import dev.diffuse.models.train.TrainableModel;
@@ -15,17 +21,23 @@ import dev.diffuse.models.train.Trainer;
 import dev.diffuse.runtime.Device;
 import dev.diffuse.runtime.Devices;
 import dev.diffuse.runtime.Workspace;
+import dev.diffuse.samplers.Denoiser;
 import dev.diffuse.samplers.Sampler;
 import dev.diffuse.samplers.Samplers;
+import dev.diffuse.samplers.consistency.ConsistencySampler;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code diffuse train}: DDPM training with a progress bar, sample grids, checkpoints and a loss curve. */
+/**
+ * {@code diffuse train}: trains a network with a progress bar, sample grids, checkpoints and a loss curve, on one of
+ * three objectives: DDPM epsilon prediction (default), flow matching, or consistency training.
+ */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Train a diffusion model (epsilon prediction, DDPM loss) with manual backprop on the chosen device.")
+        description = "Train a diffusion model with manual backprop on the chosen device: DDPM epsilon prediction (default), "
+                + "flow matching (--objective flow) or consistency training (--objective consistency).")
 public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--data", defaultValue = "fashion-mnist", description = "fashion-mnist[:train|:test] | png:DIR | ring8 | aniso2d | ... (default ${DEFAULT-VALUE})")
     String data;
@@ -38,6 +50,10 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--class-conditional", description = "add a class embedding (labels from the data)")
     boolean classConditional;
+
+    @Option(names = "--objective", description = "epsilon (DDPM loss, default) | flow (flow matching, linear path) | consistency "
+            + "(consistency training, improved-CT levels); a resumed run keeps its own")
+    String objective;
 
     @Option(names = "--steps", defaultValue = "1000") int steps;
     @Option(names = "--batch", defaultValue = "64") int batch;
@@ -54,20 +70,24 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Device d = Devices.select(device);
-        Dataset ds = Datasets.open(data, dataDir);
         Path resumeFrom = resume ? Trainer.latestCheckpoint(out) : null;
         if (resume && resumeFrom == null) throw new IllegalArgumentException("--resume: no checkpoint-N folder in " + out);
         if (!resume && Files.isDirectory(out) && Trainer.latestCheckpoint(out) != null)
             throw new IllegalArgumentException(out + " already holds checkpoints: pass --resume to continue, or choose another --out");
+        ModelObjective.Kind kind = objectiveKind(resumeFrom);
+        Device d = Devices.select(device);
+        Dataset ds = Datasets.open(data, dataDir);
+        if (kind == ModelObjective.Kind.CONSISTENCY) return trainConsistency(d, ds, resumeFrom);
         TrainConfig cfg = resumeFrom != null ? Trainer.readConfig(resumeFrom).withSteps(steps)
-                : TrainConfig.defaults(steps, batch).withLr(lr, warmup).withEma(ema).withSeed(seed).withEvery(logEvery, sampleEvery, checkpointEvery);
+                : TrainConfig.defaults(steps, batch).withLr(lr, warmup).withEma(ema).withSeed(seed).withEvery(logEvery, sampleEvery, checkpointEvery)
+                        .withObjective(kind == ModelObjective.Kind.FLOW ? TrainConfig.Objective.FLOW : TrainConfig.Objective.EPSILON);
+        ModelObjective obj = ModelObjective.of(cfg);
         System.out.println("device: " + d.id() + "  " + d.name());
         System.out.println("data:   " + ds.description());
         try (TrainableModel model = resumeFrom != null ? Models.create(modelConfigOf(resumeFrom), ds.sampleShape(), ds.numClasses(), classConditional, d, cfg.batch(), cfg.seed())
                 : Models.create(config, ds.sampleShape(), ds.numClasses(), classConditional, d, cfg.batch(), cfg.seed());
              Trainer tr = new Trainer(model, ds, cfg)) {
-            System.out.printf(Locale.ROOT, "model:  %s, %,d parameters%n", config, Models.parameterCount(model));
+            System.out.printf(Locale.ROOT, "model:  %s, %,d parameters, objective %s%n", config, Models.parameterCount(model), obj.label());
             if (resumeFrom != null) {
                 tr.load(resumeFrom);
                 System.out.println("resumed from " + resumeFrom + " at step " + tr.step());
@@ -94,7 +114,7 @@ public final class TrainCommand implements Callable<Integer> {
 
                 @Override
                 public void onSampleDue(int step, Trainer t) {
-                    t.withEmaWeights(() -> writeSamples(model, t.config().schedule(), ds, out.resolve("samples/step-" + step + ".png"), seed));
+                    t.withEmaWeights(() -> writeSamples(model, obj, t.config().schedule(), ds, out.resolve("samples/step-" + step + ".png"), seed));
                 }
             });
             try {
@@ -103,7 +123,7 @@ public final class TrainCommand implements Callable<Integer> {
                 bar.close();
             }
             tr.writeLossCurve(out.resolve("loss.png"));
-            if (sampleEvery > 0) tr.withEmaWeights(() -> writeSamples(model, tr.config().schedule(), ds, out.resolve("samples/final.png"), seed));
+            if (sampleEvery > 0) tr.withEmaWeights(() -> writeSamples(model, obj, tr.config().schedule(), ds, out.resolve("samples/final.png"), seed));
             System.out.println("wrote " + out.resolve("loss.png") + ", checkpoints and samples under " + out);
         }
         return 0;
@@ -114,21 +134,105 @@ public final class TrainCommand implements Callable<Integer> {
         return Models.className(checkpoint).equals("UNet2DModel") ? checkpoint.resolve("config.json").toString() : "mlp";
     }
 
-    /** 64 samples with 50-step DDIM (x0 clipped to [-1, 1] for images): an image grid for image data, a scatter for 2-D data. */
-    static void writeSamples(TrainableModel model, dev.diffuse.samplers.schedule.DiscreteSchedule schedule, Dataset ds, Path png, long seed) {
+    /**
+     * 64 samples (2000 for vector data) as an image grid or a scatter: epsilon models with 50-step DDIM (x0 clipped to
+     * [-1, 1] for images, as diffusers' DDIM does by default), flow models with 25-step flow-heun, consistency models
+     * in one step.
+     */
+    static void writeSamples(TrainableModel model, ModelObjective obj, dev.diffuse.samplers.schedule.DiscreteSchedule schedule, Dataset ds, Path png,
+                             long seed) {
         int n = ds.sampleShape().length == 3 ? 64 : 2000;
-        // images live in [-1, 1]: clip the predicted x0 there, as diffusers' DDIM does by default (clip_sample)
         boolean images = ds.sampleShape().length == 3;
-        Sampler s = Samplers.create("ddim", new Samplers.Options(50, 0, "linear", images, 0.01, 20, 0.01, 1));
+        Sampler s = switch (obj.kind()) {
+            case EPSILON -> Samplers.create("ddim", new Samplers.Options(50, 0, "linear", images, 0.01, 20, 0.01, 1));
+            case FLOW -> Samplers.create("flow-heun", Samplers.Options.defaults(25));
+            case CONSISTENCY -> ConsistencySampler.oneStep(obj.sigmaMax(), obj.sigmaMin());
+        };
         int[] shape = new int[ds.sampleShape().length + 1];
         shape[0] = n;
         System.arraycopy(ds.sampleShape(), 0, shape, 1, ds.sampleShape().length);
-        try (ModelDenoiser den = new ModelDenoiser(model, schedule);
+        try (AutoCloseable den = switch (obj.kind()) {
+                 case EPSILON -> new ModelDenoiser(model, schedule);
+                 case FLOW -> new FlowModelDenoiser(model);
+                 case CONSISTENCY -> new ConsistencyDenoiser(model, obj.sigmaMin(), obj.sigmaData());
+             };
              Workspace ws = new Workspace(model.device(), "train samples", 8L * dev.diffuse.runtime.Tensor.numel(shape) + (1 << 20))) {
-            float[] x = s.sample(den, ws, seed, shape).toArray();
+            float[] x = s.sample((Denoiser) den, ws, seed, shape).toArray();
             Outputs.writeSamples(png, x, shape);
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
+        } catch (Exception e) {
+            throw e instanceof RuntimeException r ? r : new IllegalStateException(e);
         }
+    }
+
+    /** The objective to train: the resumed checkpoint's (an explicit different --objective is an error), else --objective. */
+    private ModelObjective.Kind objectiveKind(Path resumeFrom) throws java.io.IOException {
+        ModelObjective.Kind asked = null;
+        if (objective != null) {
+            try {
+                asked = ModelObjective.Kind.valueOf(objective.toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--objective must be epsilon, flow or consistency, got '" + objective + "'");
+            }
+        }
+        if (resumeFrom == null) return asked == null ? ModelObjective.Kind.EPSILON : asked;
+        ModelObjective.Kind stored = ModelObjective.read(resumeFrom).kind();
+        if (asked != null && asked != stored)
+            throw new IllegalArgumentException("--resume: " + resumeFrom + " was trained with objective " + stored.name().toLowerCase(Locale.ROOT)
+                    + ", not " + objective + "; drop --objective or choose another --out");
+        return stored;
+    }
+
+    /**
+     * Consistency training of the model on images (or vectors) with improved-CT level sampling: sigma 0.002..80,
+     * sigma_data 0.5 for images in [-1, 1] (the data's std for vector data), N from 10 to 80, log-normal levels
+     * P_mean -1.1 + ln(sigma_data / 0.5), P_std 2, mu0 = 0, grad clip 1 ({@link ConsistencyConfig#images}).
+     * Checkpoints hold the target weights for sampling and the full state for --resume.
+     */
+    private int trainConsistency(Device d, Dataset ds, Path resumeFrom) throws Exception {
+        boolean images = ds.sampleShape().length == 3;
+        double sd = images ? 0.5 : ConsistencyTrainer.dataStd(ds, 10_000);
+        ConsistencyConfig cfg = resumeFrom != null ? ConsistencyTrainer.readConfig(resumeFrom).withSteps(steps)
+                : ConsistencyConfig.images(steps, batch, lr, warmup, sd, seed, logEvery);
+        double[] levels = resumeFrom != null ? ConsistencyTrainer.readLevels(resumeFrom) : new double[]{-1.1 + Math.log(sd / 0.5), 2.0};
+        System.out.println("device: " + d.id() + "  " + d.name());
+        System.out.println("data:   " + ds.description());
+        try (TrainableModel model = resumeFrom != null ? Models.create(modelConfigOf(resumeFrom), ds.sampleShape(), ds.numClasses(), false, d, cfg.batch(), cfg.seed())
+                : Models.create(config, ds.sampleShape(), ds.numClasses(), false, d, cfg.batch(), cfg.seed());
+             ConsistencyTrainer tr = new ConsistencyTrainer(model, ds, cfg)) {
+            if (levels != null) tr.lognormalLevels(levels[0], levels[1]);
+            System.out.printf(Locale.ROOT, "model:  %s, %,d parameters, objective consistency (sigma %.3g..%.3g, sigma_data %.3g, N %d..%d)%n",
+                    config, Models.parameterCount(model), cfg.sigmaMin(), cfg.sigmaMax(), cfg.sigmaData(), cfg.s0(), cfg.s1());
+            if (resumeFrom != null) {
+                tr.load(resumeFrom);
+                System.out.println("resumed from " + resumeFrom + " at step " + tr.step());
+            }
+            Files.createDirectories(out.resolve("samples"));
+            ProgressBarBuilder pb = new ProgressBarBuilder().setTaskName("train").setInitialMax(cfg.steps()).setStyle(ProgressBarStyle.ASCII)
+                    .showSpeed().setSpeedUnit(java.time.temporal.ChronoUnit.SECONDS);
+            if (System.console() == null)
+                pb.setConsumer(new me.tongfei.progressbar.DelegatingProgressBarConsumer(System.out::println)).setUpdateIntervalMillis(10_000);
+            else pb.setUpdateIntervalMillis(500);
+            ModelObjective obj = tr.objective();
+            try (ProgressBar bar = pb.build()) {
+                bar.stepTo(tr.step());
+                while (tr.step() < cfg.steps()) {
+                    int next = Math.min(cfg.steps(), tr.step() + 1);
+                    tr.runUntil(next);
+                    bar.stepTo(next);
+                    double[] lv = tr.lossValues();
+                    if (lv.length > 0) bar.setExtraMessage(String.format(Locale.ROOT, "loss %.4f", lv[lv.length - 1]));
+                    if (sampleEvery > 0 && next % sampleEvery == 0 && next < cfg.steps())
+                        tr.withTargetWeights(() -> writeSamples(model, obj, null, ds, out.resolve("samples/step-" + next + ".png"), seed));
+                    if ((checkpointEvery > 0 && next % checkpointEvery == 0) || next == cfg.steps())
+                        tr.save(out.resolve("checkpoint-" + next), f -> Models.writeConfig(model, f), data);
+                }
+            }
+            if (tr.lossValues().length > 0) LossCurve.write(out.resolve("loss.png"), tr.lossSteps(), tr.lossValues(), "consistency training loss");
+            if (sampleEvery > 0) tr.withTargetWeights(() -> writeSamples(model, obj, null, ds, out.resolve("samples/final.png"), seed));
+            System.out.println("wrote " + out.resolve("loss.png") + ", checkpoints and samples under " + out);
+        }
+        return 0;
     }
 }

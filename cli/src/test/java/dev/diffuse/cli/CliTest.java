@@ -84,4 +84,37 @@ class CliTest {
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("java ") && r.out().contains("auto ->"), r.out());
     }
+    @Test
+    void flowAndConsistencyObjectivesTrainSampleWithTheirOwnSamplersAndResume() throws Exception {
+        Path flow = dir.resolve("flow"), ct = dir.resolve("ct");
+        Run f = run("train", "--data", "ring8", "--config", "mlp", "--objective", "flow", "--steps", "20", "--batch", "32", "--device", "java",
+                "--out", flow.toString(), "--sample-every", "0", "--checkpoint-every", "10", "--log-every", "5");
+        assertEquals(0, f.code(), f.err());
+        assertTrue(Files.readString(flow.resolve("checkpoint-20/objective.json")).contains("flow"));
+        Run fs = run("sample", "--model", flow.toString(), "--steps", "5", "--n", "40", "--device", "java", "--out", dir.resolve("f.png").toString());
+        assertEquals(0, fs.code(), fs.err());
+        assertTrue(fs.out().contains("flow-heun"), "a flow model samples with flow-heun by default: " + fs.out());
+        Run wrong = run("sample", "--model", flow.toString(), "--sampler", "ddim", "--n", "4", "--device", "java", "--out", dir.resolve("w.png").toString());
+        assertEquals(2, wrong.code());
+        assertTrue(wrong.err().contains("flow-euler or flow-heun"), wrong.err());
+
+        Run c = run("train", "--data", "ring8", "--config", "mlp", "--objective", "consistency", "--steps", "10", "--batch", "32", "--device", "java",
+                "--out", ct.toString(), "--sample-every", "10", "--checkpoint-every", "5", "--log-every", "5");
+        assertEquals(0, c.code(), c.err());
+        assertTrue(Files.exists(ct.resolve("samples/final.png")) && Files.exists(ct.resolve("loss.png")));
+        Run cr = run("train", "--objective", "consistency", "--data", "ring8", "--steps", "15", "--device", "java", "--out", ct.toString(),
+                "--resume", "--sample-every", "0", "--log-every", "5");
+        assertEquals(0, cr.code(), cr.err());
+        assertTrue(cr.out().contains("at step 10"), cr.out());
+        Run cs = run("sample", "--model", ct.toString(), "--steps", "2", "--n", "40", "--device", "java", "--out", dir.resolve("c.png").toString());
+        assertEquals(0, cs.code(), cs.err());
+        assertTrue(cs.out().contains("consistency-2step") && cs.out().contains("checkpoint-15"), cs.out());
+        Run mixed = run("train", "--objective", "flow", "--data", "ring8", "--steps", "20", "--device", "java", "--out", ct.toString(), "--resume");
+        assertEquals(2, mixed.code());
+        assertTrue(mixed.err().contains("objective consistency"), mixed.err());
+        Run bad = run("train", "--objective", "score", "--data", "ring8", "--config", "mlp", "--steps", "2", "--device", "java",
+                "--out", dir.resolve("bad").toString());
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("epsilon, flow or consistency"), bad.err());
+    }
 }

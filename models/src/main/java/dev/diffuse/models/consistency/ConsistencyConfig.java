@@ -54,6 +54,20 @@ public record ConsistencyConfig(int steps, int batch, double lr, int warmupSteps
         return new ConsistencyConfig(steps, batch, 1e-3, 20, 0.002, 10, 7, sigmaData, 3, 3, 0, 1.0, seed, 100);
     }
 
+    /**
+     * For images in [-1, 1] (improved CT, Song and Dhariwal 2023, scaled down to short runs): sigma 0.002..80, rho 7,
+     * N growing from 10 to 80 (iCT goes to 1280 over 400k steps), mu0 = 0 (no EMA target), grad clip 1, Adam with the
+     * given lr and linear warm-up. Pair with {@code ConsistencyTrainer.lognormalLevels(-1.1 + ln(sigmaData / 0.5), 2)}.
+     */
+    public static ConsistencyConfig images(int steps, int batch, double lr, int warmupSteps, double sigmaData, long seed, int logEvery) {
+        return new ConsistencyConfig(steps, batch, lr, warmupSteps, 0.002, 80, 7, sigmaData, 10, 80, 0, 1.0, seed, logEvery);
+    }
+
+    /** The same config run to a new total of {@code steps} (to resume past the original end). */
+    public ConsistencyConfig withSteps(int steps) {
+        return new ConsistencyConfig(steps, batch, lr, warmupSteps, sigmaMin, sigmaMax, rho, sigmaData, s0, s1, mu0, gradClip, seed, logEvery);
+    }
+
     /** Discretisation steps at update k (1-based): N(k) = ceil(sqrt(k/K ((s1 + 1)^2 - s0^2) + s0^2) - 1) + 1. */
     public int discretisation(int k) {
         double v = Math.sqrt((double) k / steps * ((s1 + 1.0) * (s1 + 1.0) - (double) s0 * s0) + (double) s0 * s0);

@@ -1,14 +1,25 @@
 package dev.diffuse.models.consistency;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.diffuse.kernels.consistency.Consistency;
 import dev.diffuse.kernels.elementwise.Elementwise;
 import dev.diffuse.kernels.loss.MseLoss;
 import dev.diffuse.kernels.optim.Optim;
 import dev.diffuse.models.data.Dataset;
+import dev.diffuse.models.io.Safetensors;
+import dev.diffuse.models.train.Checkpoints;
+import dev.diffuse.models.train.ConfigWriter;
+import dev.diffuse.models.train.ModelObjective;
 import dev.diffuse.models.train.TrainableModel;
 import dev.diffuse.runtime.Philox;
 import dev.diffuse.runtime.Tensor;
@@ -62,6 +73,11 @@ public final class ConsistencyTrainer implements AutoCloseable {
     private Tensor weight;
     private float[] hostW;
     private final List<Double> losses = new ArrayList<>();
+    private final List<Integer> lossSteps = new ArrayList<>();
+    /** Metadata format of a consistency training state. */
+    public static final String FORMAT = "diffuse-consistency-state-1";
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String[] SLABS = {"param", "target", "adam_m", "adam_v"};
 
     /** Consistency training (CT). */
     public ConsistencyTrainer(TrainableModel model, Dataset data, ConsistencyConfig cfg) { this(model, data, cfg, null, 1); }
@@ -170,6 +186,8 @@ public final class ConsistencyTrainer implements AutoCloseable {
     public int step() { return step; }
     public ConsistencyConfig config() { return cfg; }
     public double[] lossValues() { return losses.stream().mapToDouble(Double::doubleValue).toArray(); }
+    /** The steps at which {@link #lossValues} were read back. */
+    public int[] lossSteps() { return lossSteps.stream().mapToInt(Integer::intValue).toArray(); }
     /** The target (EMA) weights, same layout as the model's parameter slab. */
     public Tensor targetParameters() { return target; }
 
@@ -280,6 +298,7 @@ public final class ConsistencyTrainer implements AutoCloseable {
     private void readLoss() {
         if (lossCount == 0) return;
         losses.add(lossSum.toArray()[0] / (double) lossCount);
+        lossSteps.add(step);
         Elementwise.fill(lossSum, 0f);
         lossCount = 0;
     }
@@ -293,6 +312,113 @@ public final class ConsistencyTrainer implements AutoCloseable {
         } finally {
             model.parameters().copyFrom(backup);
         }
+    }
+
+    /** What a network trained here computes (for {@code objective.json} next to its weights). */
+    public ModelObjective objective() { return ModelObjective.consistency(cfg.sigmaMin(), cfg.sigmaMax(), cfg.sigmaData()); }
+
+    /**
+     * Writes a checkpoint folder atomically ({@link Checkpoints#writeAtomically}): the TARGET weights under the model's
+     * names in diffusion_pytorch_model.safetensors (what sampling loads), config.json by {@code configWriter},
+     * objective.json, and training_state.safetensors with the four slabs (param, target, adam_m, adam_v, flat) and
+     * metadata (format, step, config, level sampling, model class, data spec, losses), from which {@link #load} resumes.
+     */
+    public void save(Path folder, ConfigWriter configWriter, String dataSpec) throws IOException {
+        Tensor params = model.parameters();
+        float[][] host = {params.toArray(), target.toArray(), m.toArray(), v.toArray()};
+        Map<String, Safetensors.F32Tensor> weights = new LinkedHashMap<>(), state = new LinkedHashMap<>();
+        for (var e : model.namedParameters().entrySet()) {
+            int off = Math.toIntExact(e.getValue().offset() - params.offset()), n = Math.toIntExact(e.getValue().numel());
+            weights.put(e.getKey(), new Safetensors.F32Tensor(e.getValue().shape(), Arrays.copyOfRange(host[1], off, off + n)));
+        }
+        for (int s = 0; s < SLABS.length; s++) state.put(SLABS[s], new Safetensors.F32Tensor(new int[]{host[s].length}, host[s]));
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("format", FORMAT);
+        meta.put("step", Integer.toString(step));
+        meta.put("config", JSON.writeValueAsString(cfg));
+        meta.put("levels", Double.isNaN(pMean) ? "uniform" : "lognormal " + pMean + " " + pStd);
+        meta.put("model", model.getClass().getName());
+        meta.put("data_spec", dataSpec == null ? "" : dataSpec);
+        meta.put("loss_steps", JSON.writeValueAsString(lossSteps()));
+        meta.put("loss_values", JSON.writeValueAsString(lossValues()));
+        Checkpoints.writeAtomically(folder, tmp -> {
+            Safetensors.write(tmp.resolve(Checkpoints.WEIGHTS), weights, Map.of("format", "pt"));
+            if (configWriter != null) configWriter.write(tmp);
+            objective().write(tmp);
+            Safetensors.write(tmp.resolve(Checkpoints.STATE), state, meta);
+        });
+    }
+
+    /** The consistency config stored in a checkpoint written by {@link #save}. */
+    public static ConsistencyConfig readConfig(Path folder) throws IOException {
+        try (var f = openState(folder)) {
+            return JSON.readValue(f.metadata().get("config"), ConsistencyConfig.class);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException | IllegalArgumentException e) {
+            throw new IOException(folder.resolve(Checkpoints.STATE) + ": the stored consistency config is invalid: " + e.getMessage(), e);
+        }
+    }
+
+    /** The level sampling stored in a checkpoint: null for uniform levels, else {pMean, pStd}. */
+    public static double[] readLevels(Path folder) throws IOException {
+        try (var f = openState(folder)) {
+            String l = f.metadata().getOrDefault("levels", "uniform");
+            if (l.equals("uniform")) return null;
+            String[] p = l.split(" ");
+            if (p.length != 3 || !p[0].equals("lognormal")) throw new IOException(folder.resolve(Checkpoints.STATE) + ": bad 'levels' metadata '" + l + "'");
+            return new double[]{Double.parseDouble(p[1]), Double.parseDouble(p[2])};
+        }
+    }
+
+    /**
+     * Restores the slabs, step and loss history of a checkpoint written by {@link #save} into this trainer (built with
+     * the stored config, and the stored level sampling already set): training then continues exactly as if never stopped.
+     */
+    public void load(Path folder) throws IOException {
+        try (var f = openState(folder)) {
+            String cls = f.metadata().get("model");
+            if (!model.getClass().getName().equals(cls))
+                throw new IOException("checkpoint " + folder + " was written by a " + cls + " model, not " + model.getClass().getName());
+            String levels = Double.isNaN(pMean) ? "uniform" : "lognormal " + pMean + " " + pStd;
+            if (!levels.equals(f.metadata().getOrDefault("levels", "uniform")))
+                throw new IOException("checkpoint " + folder + " used level sampling '" + f.metadata().get("levels") + "', this trainer '" + levels + "'");
+            long slab = model.parameters().numel();
+            for (String s : SLABS)
+                if (!f.has(s) || f.shape(s).length != 1 || f.shape(s)[0] != slab)
+                    throw new IOException("checkpoint " + folder + ": slab '" + s + "' is missing or not of " + slab
+                            + " values (a different model size?)");
+            int k;
+            try {
+                k = Integer.parseInt(f.metadata().get("step"));
+            } catch (NumberFormatException e) {
+                throw new IOException(folder.resolve(Checkpoints.STATE) + ": metadata 'step' is not an integer");
+            }
+            if (k < 0 || k > cfg.steps())
+                throw new IOException("checkpoint " + folder + " is at step " + k + ", beyond the configured " + cfg.steps() + " steps; raise --steps");
+            int[] ls = JSON.readValue(f.metadata().getOrDefault("loss_steps", "[]"), int[].class);
+            double[] lv = JSON.readValue(f.metadata().getOrDefault("loss_values", "[]"), double[].class);
+            if (ls.length != lv.length) throw new IOException(folder.resolve(Checkpoints.STATE) + ": loss_steps and loss_values differ in length");
+            model.parameters().upload(f.readF32("param"));
+            target.upload(f.readF32("target"));
+            m.upload(f.readF32("adam_m"));
+            v.upload(f.readF32("adam_v"));
+            step = k;
+            lossSteps.clear();
+            losses.clear();
+            for (int i = 0; i < ls.length; i++) { lossSteps.add(ls[i]); losses.add(lv[i]); }
+            Elementwise.fill(lossSum, 0f);
+            lossCount = 0;
+        }
+    }
+
+    private static Safetensors.File openState(Path folder) throws IOException {
+        Path state = folder.resolve(Checkpoints.STATE);
+        if (!Files.isRegularFile(state)) throw new java.io.FileNotFoundException("checkpoint " + folder + " has no " + Checkpoints.STATE);
+        Safetensors.File f = Safetensors.open(state);
+        if (!FORMAT.equals(f.metadata().get("format"))) {
+            f.close();
+            throw new IOException(state + ": not a consistency training state (format " + f.metadata().get("format") + ", expected " + FORMAT + ")");
+        }
+        return f;
     }
 
     @Override

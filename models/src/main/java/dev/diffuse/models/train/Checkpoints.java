@@ -24,6 +24,7 @@ import dev.diffuse.runtime.Tensor;
  *   checkpoint-STEP/
  *     diffusion_pytorch_model.safetensors   EMA weights under the model's names (what sampling and diffusers load)
  *     config.json                           written by the model-specific configWriter, if one is set
+ *     objective.json                        epsilon or flow ({@link ModelObjective}), so samplers use the network right
  *     training_state.safetensors            param.NAME, ema.NAME, adam_m.NAME, adam_v.NAME (all F32) and metadata:
  *                                           step, seed, config (TrainConfig JSON), data_spec, model (class),
  *                                           layout (JSON name -> shape), loss_steps / loss_values (JSON arrays)
@@ -66,13 +67,24 @@ public final class Checkpoints {
         meta.put("loss_steps", JSON.writeValueAsString(tr.lossSteps()));
         meta.put("loss_values", JSON.writeValueAsString(tr.lossValues()));
 
+        writeAtomically(folder, tmp -> {
+            Safetensors.write(tmp.resolve(WEIGHTS), weights, Map.of("format", "pt"));
+            if (tr.configWriter != null) tr.configWriter.write(tmp);
+            ModelObjective.of(tr.cfg).write(tmp);
+            Safetensors.write(tmp.resolve(STATE), state, meta);
+        });
+    }
+
+    /**
+     * Builds a folder under a hidden temp name next to {@code folder} with {@code fill}, then renames it into place
+     * (replacing an older folder of that name), so that a crash never leaves a half-written {@code folder}.
+     */
+    public static void writeAtomically(Path folder, ConfigWriter fill) throws IOException {
         Path dest = folder.toAbsolutePath();
         Files.createDirectories(dest.getParent());
         Path tmp = Files.createTempDirectory(dest.getParent(), "." + dest.getFileName() + ".tmp-");
         try {
-            Safetensors.write(tmp.resolve(WEIGHTS), weights, Map.of("format", "pt"));
-            if (tr.configWriter != null) tr.configWriter.write(tmp);
-            Safetensors.write(tmp.resolve(STATE), state, meta);
+            fill.write(tmp);
             if (Files.exists(dest)) {
                 // Replace an older folder of the same name: move it aside first (a rename over a non-empty folder fails).
                 Path old = Files.createTempDirectory(dest.getParent(), "." + dest.getFileName() + ".old-");
