@@ -78,7 +78,12 @@ public final class LikelihoodCommand implements Callable<Integer> {
         for (int i = 0; i < n; i++) idx[i] = i % ds.size();
         ds.fill(idx, x, labels);
         for (int i = 0; i < x.length; i++) x[i] += Philox.uniform(seed, 1, i) / 127.5f; // uniform dequantisation
-        try (var net = Models.load(Models.resolve(Path.of(model)), d, Math.min(n, 64))) {
+        Path dir = Models.resolve(Path.of(model));
+        var objective = dev.diffuse.models.train.ModelObjective.read(dir);
+        if (objective.kind() != dev.diffuse.models.train.ModelObjective.Kind.EPSILON)
+            throw new IllegalArgumentException(dir + " is a " + objective.label() + " model; the likelihood here integrates the VP "
+                    + "probability-flow ODE of an epsilon-prediction (DDPM) model");
+        try (var net = Models.load(dir, d, Math.min(n, 64), true)) {
             float[] est = run(lik, new ModelDenoiser(net), d, x, shape);
             double nll = 0;
             for (float v : est) nll -= v / n;

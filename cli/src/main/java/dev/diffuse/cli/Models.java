@@ -40,7 +40,13 @@ final class Models {
     }
 
     /** Loads the model in {@code dir} for inference with room for {@code maxBatch} rows. */
-    static TrainableModel load(Path dir, Device device, int maxBatch) throws IOException {
+    static TrainableModel load(Path dir, Device device, int maxBatch) throws IOException { return load(dir, device, maxBatch, false); }
+
+    /**
+     * Loads the model in {@code dir} with room for {@code maxBatch} rows; {@code differentiable} keeps the activations
+     * a backward needs (vector-Jacobian products, e.g. for the likelihood's divergence).
+     */
+    static TrainableModel load(Path dir, Device device, int maxBatch, boolean differentiable) throws IOException {
         Path folder = resolve(dir);
         String cls = className(folder);
         return switch (cls) {
@@ -49,7 +55,7 @@ final class Models {
                 Checkpoints.loadWeights(m, folder);
                 yield m;
             }
-            case "UNet2DModel" -> UNetCheckpoint.load(folder, device, maxBatch, false);
+            case "UNet2DModel" -> UNetCheckpoint.load(folder, device, maxBatch, differentiable);
             default -> throw new IllegalArgumentException(folder + "/config.json names model class '" + cls
                     + "'; this version loads UNet2DModel and " + MlpModel.CLASS_NAME);
         };

@@ -117,4 +117,18 @@ class CliTest {
         assertEquals(2, bad.code());
         assertTrue(bad.err().contains("epsilon, flow or consistency"), bad.err());
     }
+    @Test
+    void likelihoodOfAUNetCheckpointInBitsPerDimension() {
+        Path out = dir.resolve("tiny");
+        Run t = run("train", "--data", "fashion-mnist", "--config", "tiny", "--steps", "2", "--batch", "4", "--device", "java",
+                "--out", out.toString(), "--sample-every", "0", "--log-every", "1");
+        assertEquals(0, t.code(), t.err());
+        Run l = run("likelihood", "--model", out.toString(), "--n", "2", "--steps", "2", "--device", "java");
+        assertEquals(0, l.code(), l.err());
+        var m = java.util.regex.Pattern.compile("([0-9.]+) bits/dim").matcher(l.out());
+        assertTrue(m.find(), l.out());
+        double bpd = Double.parseDouble(m.group(1));
+        // an almost untrained network: far worse than a trained one (about 3-4) but finite and positive
+        assertTrue(bpd > 0 && bpd < 100, l.out());
+    }
 }
