@@ -41,14 +41,22 @@ public final class LikelihoodCommand implements Callable<Integer> {
     @Option(names = "--n", defaultValue = "256") int n;
     @Option(names = "--steps", defaultValue = "200", description = "Heun steps of the ODE (default ${DEFAULT-VALUE})") int steps;
     @Option(names = "--trace", defaultValue = "hutchinson", description = "hutchinson | exact (exact costs D backward passes per stage)") String trace;
+    @Option(names = "--grid", defaultValue = "sqrt", description = "time grid of the ODE: sqrt (uniform in sqrt(t), dense near the data) "
+            + "| uniform (default ${DEFAULT-VALUE})")
+    String grid;
+
     @Option(names = "--seed", defaultValue = "0") long seed;
     @Option(names = "--device", defaultValue = "auto") String device;
 
     @Override
     public Integer call() throws Exception {
         Device d = Devices.select(device);
+        if (!trace.equalsIgnoreCase("hutchinson") && !trace.equalsIgnoreCase("exact"))
+            throw new IllegalArgumentException("--trace must be hutchinson or exact, got '" + trace + "'");
+        if (!grid.equalsIgnoreCase("sqrt") && !grid.equalsIgnoreCase("uniform"))
+            throw new IllegalArgumentException("--grid must be sqrt or uniform, got '" + grid + "'");
         var lik = new ProbabilityFlowLikelihood(VpSde.standard(), steps,
-                ProbabilityFlowLikelihood.Trace.valueOf(trace.toUpperCase(Locale.ROOT)));
+                ProbabilityFlowLikelihood.Trace.valueOf(trace.toUpperCase(Locale.ROOT)), ProbabilityFlowLikelihood.Grid.valueOf(grid.toUpperCase(Locale.ROOT)));
         System.out.println("device: " + d.id() + "  " + d.name());
         if (model.equals("gmm") || model.startsWith("gmm:")) {
             GaussianMixture m = SampleCommand.parseModel(model);
@@ -64,8 +72,8 @@ public final class LikelihoodCommand implements Callable<Integer> {
                 meanExact += e / n;
                 meanAbs += Math.abs(est[r] - e) / n;
             }
-            System.out.printf(Locale.ROOT, "%s: mean log p estimate %.4f nats, exact %.4f, mean |error| %.4f (%d points, %s trace, %d Heun steps)%n",
-                    model, meanEst, meanExact, meanAbs, n, trace, steps);
+            System.out.printf(Locale.ROOT, "%s: mean log p estimate %.4f nats, exact %.4f, mean |error| %.4f (%d points, %s trace, %d Heun steps, %s grid)%n",
+                    model, meanEst, meanExact, meanAbs, n, trace, steps, grid);
             return 0;
         }
         Dataset ds = Datasets.open(data, dataDir);
@@ -88,8 +96,8 @@ public final class LikelihoodCommand implements Callable<Integer> {
             double nll = 0;
             for (float v : est) nll -= v / n;
             double bpd = nll / (per * Math.log(2)) + Math.log(127.5) / Math.log(2);
-            System.out.printf(Locale.ROOT, "%s on %s: %.3f bits/dim (mean -log p %.1f nats over %d images, %s trace, %d Heun steps)%n",
-                    model, data, bpd, nll, n, trace, steps);
+            System.out.printf(Locale.ROOT, "%s on %s: %.3f bits/dim (mean -log p %.1f nats over %d images, %s trace, %d Heun steps, %s grid)%n",
+                    model, data, bpd, nll, n, trace, steps, grid);
         }
         return 0;
     }

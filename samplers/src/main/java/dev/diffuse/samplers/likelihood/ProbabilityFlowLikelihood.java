@@ -19,14 +19,37 @@ import dev.diffuse.samplers.schedule.Sde;
  * With the denoiser output m and eps = cx x + cm m (Epsilon.affine), f = A x + B m with A = drift + g^2 cx / (2 sigma)
  * and B = g^2 cm / (2 sigma), so div f = D A + B tr(dm/dx). The trace is exact (D vector-Jacobian products with the
  * unit vectors; for small D) or Hutchinson's unbiased z^T (J^T z) with one fixed Gaussian z per row (Grathwohl et al.
- * 2019). Time integration is Heun's method on (x, log p) together, on a grid uniform in t. Everything stays on the
- * device; the result is one value per row.
+ * 2019). Time integration is Heun's method on (x, log p) together, on a grid uniform in t or in sqrt(t).
+ * <p>
+ * Why sqrt(t): near t_end the VP noise level is sigma(t)^2 ~ beta_min t, the network's Jacobian scales like 1/sigma, so
+ * div f ~ D g^2 / (2 sigma^2) ~ D / (2 t), a 1/t spike that a uniform t grid covers with one step (at 100 steps its
+ * first step spans [1e-3, 1.1e-2]). A grid uniform in sqrt(t), t_k = (sqrt(t_end) + k/N (1 - sqrt(t_end)))^2, is uniform
+ * in sigma where sigma ~ sqrt(beta_min t) and still spends half its steps above t = 0.25 where the mixture's modes
+ * separate. Measured with the exact trace at 40 Heun steps (worst error over 100 points): aniso2d 0.031 nats uniform,
+ * 0.010 sqrt; gmm16d 0.17 uniform, 0.041 sqrt (a geometric grid, uniform in ln t, gave 0.021 and 0.70: too few steps at
+ * large t). Everything stays on the device; the result is one value per row.
  */
-public record ProbabilityFlowLikelihood(Sde sde, int steps, Trace trace) {
+public record ProbabilityFlowLikelihood(Sde sde, int steps, Trace trace, Grid grid) {
     public enum Trace { EXACT, HUTCHINSON }
+
+    /** Time grid from t_end to 1: UNIFORM in t, or SQRT (uniform in sqrt(t)). */
+    public enum Grid { UNIFORM, SQRT }
 
     public ProbabilityFlowLikelihood {
         if (steps < 1) throw new IllegalArgumentException("likelihood: steps must be >= 1, got " + steps);
+        if (grid == null) throw new IllegalArgumentException("likelihood: grid is null (UNIFORM or LOG)");
+    }
+
+    /** On a grid uniform in t. */
+    public ProbabilityFlowLikelihood(Sde sde, int steps, Trace trace) { this(sde, steps, trace, Grid.UNIFORM); }
+
+    /** Grid point k = 0..steps (t_0 = t_end, t_steps = 1). */
+    double time(int k) {
+        if (k == steps) return 1;
+        double e = sde.tEnd();
+        if (grid == Grid.UNIFORM) return e + k * (1 - e) / steps;
+        double a = Math.sqrt(e), u = a + (double) k / steps * (1 - a);
+        return u * u;
     }
 
     /**
@@ -43,10 +66,9 @@ public record ProbabilityFlowLikelihood(Sde sde, int steps, Trace trace) {
         Elementwise.fill(acc, 0f);
         x.copyFrom(x0);
         if (trace == Trace.HUTCHINSON) Rng.fillNormal(probe, seed, 0);
-        double h = (1 - sde.tEnd()) / steps;
         double constant = 0; // sum over the grid of the D * A(t) terms, added once at the end
         for (int k = 0; k < steps; k++) {
-            double t = sde.tEnd() + k * h, tn = t + h;
+            double t = time(k), tn = time(k + 1), h = tn - t;
             double[] c1 = coefficients(model.prediction(), t), c2 = coefficients(model.prediction(), tn);
             // stage 1 at (x, t): f1 = A1 x + B1 m1; divergence into div, weighted h/2 into acc
             model.predict(m1, x, level(t));
