@@ -118,9 +118,15 @@ class CliTest {
         assertTrue(bad.err().contains("epsilon, flow or consistency"), bad.err());
     }
     @Test
-    void likelihoodOfAUNetCheckpointInBitsPerDimension() {
+    void likelihoodOfAUNetCheckpointInBitsPerDimension() throws Exception {
         Path out = dir.resolve("tiny");
-        Run t = run("train", "--data", "fashion-mnist", "--config", "tiny", "--steps", "2", "--batch", "4", "--device", "java",
+        // the tiny test U-Net (channels 8/16), for 1-channel 28x28 images
+        var json = (com.fasterxml.jackson.databind.node.ObjectNode) new com.fasterxml.jackson.databind.ObjectMapper().readTree(
+                dev.diffuse.models.unet.UNetConfig.tiny().toJson());
+        json.put("in_channels", 1).put("out_channels", 1).put("sample_size", 28).putNull("num_class_embeds");
+        Path cfg = dir.resolve("tiny28.json");
+        Files.writeString(cfg, json.toString());
+        Run t = run("train", "--data", "fashion-mnist", "--config", cfg.toString(), "--steps", "2", "--batch", "4", "--device", "java",
                 "--out", out.toString(), "--sample-every", "0", "--log-every", "1");
         assertEquals(0, t.code(), t.err());
         Run l = run("likelihood", "--model", out.toString(), "--n", "2", "--steps", "2", "--device", "java");
