@@ -7,11 +7,12 @@ import dev.diffuse.models.consistency.ConsistencyDenoiser;
 import dev.diffuse.models.train.FlowModelDenoiser;
 import dev.diffuse.models.train.ModelDenoiser;
 import dev.diffuse.models.train.ModelObjective;
+import dev.diffuse.models.train.NetworkDenoiser;
 import dev.diffuse.models.train.TrainableModel;
-import dev.diffuse.samplers.Denoiser;
 import dev.diffuse.samplers.Sampler;
 import dev.diffuse.samplers.Samplers;
 import dev.diffuse.samplers.consistency.ConsistencySampler;
+import dev.diffuse.samplers.schedule.DiscreteSchedule;
 
 /**
  * Matching a trained network's objective ({@link ModelObjective}) to its denoiser and to the samplers that can use it:
@@ -20,11 +21,6 @@ import dev.diffuse.samplers.consistency.ConsistencySampler;
  */
 final class ModelSamplers {
     private ModelSamplers() {}
-
-    /** A denoiser wrapping both the Denoiser and AutoCloseable views of the objective's adapter. */
-    interface ClosableDenoiser extends Denoiser, AutoCloseable {
-        @Override void close();
-    }
 
     /** The sampler name to use: the given one when it fits the objective (else a clear error), or the objective's default. */
     static String check(ModelObjective objective, String sampler, Path dir) {
@@ -51,27 +47,17 @@ final class ModelSamplers {
         };
     }
 
-    /** The network as the denoiser its objective calls for; class labels only for epsilon and flow models. */
-    static ClosableDenoiser denoiser(TrainableModel net, ModelObjective objective, int classLabel) {
+    /**
+     * The network as the denoiser its objective calls for; epsilon models on {@code schedule} (the one they were trained
+     * on); class labels (-1: none) only for epsilon and flow models.
+     */
+    static NetworkDenoiser denoiser(TrainableModel net, ModelObjective objective, DiscreteSchedule schedule, int classLabel) {
         if (objective.kind() == ModelObjective.Kind.CONSISTENCY && classLabel >= 0)
             throw new IllegalArgumentException("--class: consistency models are unconditional in this version");
-        Denoiser d;
-        AutoCloseable c;
-        switch (objective.kind()) {
-            case EPSILON -> { ModelDenoiser m = new ModelDenoiser(net).classLabel(classLabel); d = m; c = m; }
-            case FLOW -> { FlowModelDenoiser m = new FlowModelDenoiser(net).classLabel(classLabel); d = m; c = m; }
-            default -> { ConsistencyDenoiser m = new ConsistencyDenoiser(net, objective.sigmaMin(), objective.sigmaData()); d = m; c = m; }
-        }
-        return new ClosableDenoiser() {
-            @Override public Prediction prediction() { return d.prediction(); }
-            @Override public void predict(dev.diffuse.runtime.Tensor out, dev.diffuse.runtime.Tensor x, NoiseLevel level) { d.predict(out, x, level); }
-            @Override public void close() {
-                try {
-                    c.close();
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            }
+        return switch (objective.kind()) {
+            case EPSILON -> new ModelDenoiser(net, schedule).classLabel(classLabel);
+            case FLOW -> new FlowModelDenoiser(net).classLabel(classLabel);
+            case CONSISTENCY -> new ConsistencyDenoiser(net, objective.sigmaMin(), objective.sigmaData());
         };
     }
 

@@ -6,14 +6,12 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 import dev.diffuse.models.consistency.ConsistencyConfig;
-import dev.diffuse.models.consistency.ConsistencyDenoiser;
 import dev.diffuse.models.consistency.ConsistencyTrainer;
 import dev.diffuse.models.data.Dataset;
 import dev.diffuse.models.data.Datasets;
-import dev.diffuse.models.train.FlowModelDenoiser;
 import dev.diffuse.models.train.LossCurve;
-import dev.diffuse.models.train.ModelDenoiser;
 import dev.diffuse.models.train.ModelObjective;
+import dev.diffuse.models.train.NetworkDenoiser;
 import dev.diffuse.models.train.TrainConfig;
 import dev.diffuse.models.train.TrainListener;
 import dev.diffuse.models.train.TrainableModel;
@@ -21,7 +19,6 @@ import dev.diffuse.models.train.Trainer;
 import dev.diffuse.runtime.Device;
 import dev.diffuse.runtime.Devices;
 import dev.diffuse.runtime.Workspace;
-import dev.diffuse.samplers.Denoiser;
 import dev.diffuse.samplers.Sampler;
 import dev.diffuse.samplers.Samplers;
 import dev.diffuse.samplers.consistency.ConsistencySampler;
@@ -84,8 +81,7 @@ public final class TrainCommand implements Callable<Integer> {
         ModelObjective obj = ModelObjective.of(cfg);
         System.out.println("device: " + d.id() + "  " + d.name());
         System.out.println("data:   " + ds.description());
-        try (TrainableModel model = resumeFrom != null ? Models.create(modelConfigOf(resumeFrom), ds.sampleShape(), ds.numClasses(), classConditional, d, cfg.batch(), cfg.seed())
-                : Models.create(config, ds.sampleShape(), ds.numClasses(), classConditional, d, cfg.batch(), cfg.seed());
+        try (TrainableModel model = newModel(resumeFrom, ds, classConditional, d, cfg.batch(), cfg.seed());
              Trainer tr = new Trainer(model, ds, cfg)) {
             System.out.printf(Locale.ROOT, "model:  %s, %,d parameters, objective %s%n", config, Models.parameterCount(model), obj.label());
             if (resumeFrom != null) {
@@ -93,13 +89,7 @@ public final class TrainCommand implements Callable<Integer> {
                 System.out.println("resumed from " + resumeFrom + " at step " + tr.step());
             }
             Files.createDirectories(out.resolve("samples"));
-            // On a terminal the bar redraws in place; in a log (no console) it prints one line every 10 s instead.
-            ProgressBarBuilder pb = new ProgressBarBuilder().setTaskName("train").setInitialMax(cfg.steps()).setStyle(ProgressBarStyle.ASCII)
-                    .showSpeed().setSpeedUnit(java.time.temporal.ChronoUnit.SECONDS);
-            if (System.console() == null)
-                pb.setConsumer(new me.tongfei.progressbar.DelegatingProgressBarConsumer(System.out::println)).setUpdateIntervalMillis(10_000);
-            else pb.setUpdateIntervalMillis(500);
-            ProgressBar bar = pb.build();
+            ProgressBar bar = progressBar(cfg.steps());
             bar.stepTo(tr.step());
             tr.dataSpec(data).outputDir(out).configWriter(f -> Models.writeConfig(model, f)).listener(new TrainListener() {
                 @Override
@@ -129,6 +119,21 @@ public final class TrainCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** A new model for training, or for resuming {@code resumeFrom} (its own config.json), sized for {@code batch} rows. */
+    private TrainableModel newModel(Path resumeFrom, Dataset ds, boolean conditional, Device d, int batch, long seed) throws java.io.IOException {
+        return Models.create(resumeFrom != null ? modelConfigOf(resumeFrom) : config, ds.sampleShape(), ds.numClasses(), conditional, d, batch, seed);
+    }
+
+    /** The training progress bar: on a terminal it redraws in place; in a log (no console) it prints one line every 10 s. */
+    private static ProgressBar progressBar(int steps) {
+        ProgressBarBuilder pb = new ProgressBarBuilder().setTaskName("train").setInitialMax(steps).setStyle(ProgressBarStyle.ASCII)
+                .showSpeed().setSpeedUnit(java.time.temporal.ChronoUnit.SECONDS);
+        if (System.console() == null)
+            pb.setConsumer(new me.tongfei.progressbar.DelegatingProgressBarConsumer(System.out::println)).setUpdateIntervalMillis(10_000);
+        else pb.setUpdateIntervalMillis(500);
+        return pb.build();
+    }
+
     /** The model config a checkpoint was trained with: "mlp" or the checkpoint's own config.json. */
     private static String modelConfigOf(Path checkpoint) throws java.io.IOException {
         return Models.className(checkpoint).equals("UNet2DModel") ? checkpoint.resolve("config.json").toString() : "mlp";
@@ -151,18 +156,12 @@ public final class TrainCommand implements Callable<Integer> {
         int[] shape = new int[ds.sampleShape().length + 1];
         shape[0] = n;
         System.arraycopy(ds.sampleShape(), 0, shape, 1, ds.sampleShape().length);
-        try (AutoCloseable den = switch (obj.kind()) {
-                 case EPSILON -> new ModelDenoiser(model, schedule);
-                 case FLOW -> new FlowModelDenoiser(model);
-                 case CONSISTENCY -> new ConsistencyDenoiser(model, obj.sigmaMin(), obj.sigmaData());
-             };
+        try (NetworkDenoiser den = ModelSamplers.denoiser(model, obj, schedule, -1);
              Workspace ws = new Workspace(model.device(), "train samples", 8L * dev.diffuse.runtime.Tensor.numel(shape) + (1 << 20))) {
-            float[] x = s.sample((Denoiser) den, ws, seed, shape).toArray();
+            float[] x = s.sample(den, ws, seed, shape).toArray();
             Outputs.writeSamples(png, x, shape);
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
-        } catch (Exception e) {
-            throw e instanceof RuntimeException r ? r : new IllegalStateException(e);
         }
     }
 
@@ -198,8 +197,7 @@ public final class TrainCommand implements Callable<Integer> {
         double[] levels = resumeFrom != null ? ConsistencyTrainer.readLevels(resumeFrom) : new double[]{-1.1 + Math.log(sd / 0.5), 2.0};
         System.out.println("device: " + d.id() + "  " + d.name());
         System.out.println("data:   " + ds.description());
-        try (TrainableModel model = resumeFrom != null ? Models.create(modelConfigOf(resumeFrom), ds.sampleShape(), ds.numClasses(), false, d, cfg.batch(), cfg.seed())
-                : Models.create(config, ds.sampleShape(), ds.numClasses(), false, d, cfg.batch(), cfg.seed());
+        try (TrainableModel model = newModel(resumeFrom, ds, false, d, cfg.batch(), cfg.seed());
              ConsistencyTrainer tr = new ConsistencyTrainer(model, ds, cfg)) {
             if (levels != null) tr.lognormalLevels(levels[0], levels[1]);
             System.out.printf(Locale.ROOT, "model:  %s, %,d parameters, objective consistency (sigma %.3g..%.3g, sigma_data %.3g, N %d..%d)%n",
@@ -209,13 +207,8 @@ public final class TrainCommand implements Callable<Integer> {
                 System.out.println("resumed from " + resumeFrom + " at step " + tr.step());
             }
             Files.createDirectories(out.resolve("samples"));
-            ProgressBarBuilder pb = new ProgressBarBuilder().setTaskName("train").setInitialMax(cfg.steps()).setStyle(ProgressBarStyle.ASCII)
-                    .showSpeed().setSpeedUnit(java.time.temporal.ChronoUnit.SECONDS);
-            if (System.console() == null)
-                pb.setConsumer(new me.tongfei.progressbar.DelegatingProgressBarConsumer(System.out::println)).setUpdateIntervalMillis(10_000);
-            else pb.setUpdateIntervalMillis(500);
             ModelObjective obj = tr.objective();
-            try (ProgressBar bar = pb.build()) {
+            try (ProgressBar bar = progressBar(cfg.steps())) {
                 bar.stepTo(tr.step());
                 while (tr.step() < cfg.steps()) {
                     int next = Math.min(cfg.steps(), tr.step() + 1);

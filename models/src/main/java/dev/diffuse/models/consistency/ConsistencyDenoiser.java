@@ -2,17 +2,17 @@ package dev.diffuse.models.consistency;
 
 import dev.diffuse.kernels.consistency.Consistency;
 import dev.diffuse.kernels.elementwise.Elementwise;
+import dev.diffuse.models.train.NetworkDenoiser;
 import dev.diffuse.models.train.TrainableModel;
 import dev.diffuse.runtime.Tensor;
 import dev.diffuse.runtime.Workspace;
-import dev.diffuse.samplers.Denoiser;
 
 /**
  * A consistency model as an {@link Prediction#X0} denoiser on the VE path x = x0 + sigma z (NoiseLevel(1, sigma, .)):
  * f(x, sigma) = c_skip(sigma) x + c_out(sigma) F(c_in(sigma) x, 250 ln sigma), F the network (evaluated in chunks of
  * its maxBatch). Load the target (EMA) weights first ({@link ConsistencyTrainer#withTargetWeights}). No read-back.
  */
-public final class ConsistencyDenoiser implements Denoiser, AutoCloseable {
+public final class ConsistencyDenoiser implements NetworkDenoiser {
     private final TrainableModel model;
     private final float sigmaMin, sigmaData;
     private final Workspace ws;

@@ -1,7 +1,6 @@
 package dev.diffuse.models.consistency;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -326,11 +325,7 @@ public final class ConsistencyTrainer implements AutoCloseable {
     public void save(Path folder, ConfigWriter configWriter, String dataSpec) throws IOException {
         Tensor params = model.parameters();
         float[][] host = {params.toArray(), target.toArray(), m.toArray(), v.toArray()};
-        Map<String, Safetensors.F32Tensor> weights = new LinkedHashMap<>(), state = new LinkedHashMap<>();
-        for (var e : model.namedParameters().entrySet()) {
-            int off = Math.toIntExact(e.getValue().offset() - params.offset()), n = Math.toIntExact(e.getValue().numel());
-            weights.put(e.getKey(), new Safetensors.F32Tensor(e.getValue().shape(), Arrays.copyOfRange(host[1], off, off + n)));
-        }
+        Map<String, Safetensors.F32Tensor> weights = Checkpoints.namedSlices(model, host[1], ""), state = new LinkedHashMap<>();
         for (int s = 0; s < SLABS.length; s++) state.put(SLABS[s], new Safetensors.F32Tensor(new int[]{host[s].length}, host[s]));
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("format", FORMAT);
@@ -410,16 +405,7 @@ public final class ConsistencyTrainer implements AutoCloseable {
         }
     }
 
-    private static Safetensors.File openState(Path folder) throws IOException {
-        Path state = folder.resolve(Checkpoints.STATE);
-        if (!Files.isRegularFile(state)) throw new java.io.FileNotFoundException("checkpoint " + folder + " has no " + Checkpoints.STATE);
-        Safetensors.File f = Safetensors.open(state);
-        if (!FORMAT.equals(f.metadata().get("format"))) {
-            f.close();
-            throw new IOException(state + ": not a consistency training state (format " + f.metadata().get("format") + ", expected " + FORMAT + ")");
-        }
-        return f;
-    }
+    private static Safetensors.File openState(Path folder) throws IOException { return Checkpoints.openState(folder, FORMAT); }
 
     @Override
     public void close() { ws.close(); }

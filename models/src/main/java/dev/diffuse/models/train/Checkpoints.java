@@ -46,16 +46,10 @@ public final class Checkpoints {
         TrainableModel model = tr.model;
         Tensor params = model.parameters();
         float[][] host = {params.toArray(), tr.ema.toArray(), tr.m.toArray(), tr.v.toArray()};
-        Map<String, Safetensors.F32Tensor> weights = new LinkedHashMap<>(), state = new LinkedHashMap<>();
+        Map<String, Safetensors.F32Tensor> weights = namedSlices(model, host[1], ""), state = new LinkedHashMap<>();
+        for (int s = 0; s < SLABS.length; s++) state.putAll(namedSlices(model, host[s], SLABS[s] + "."));
         Map<String, int[]> layout = new LinkedHashMap<>();
-        for (var e : model.namedParameters().entrySet()) {
-            Tensor t = e.getValue();
-            int off = Math.toIntExact(t.offset() - params.offset()), n = Math.toIntExact(t.numel());
-            layout.put(e.getKey(), t.shape());
-            for (int s = 0; s < SLABS.length; s++)
-                state.put(SLABS[s] + "." + e.getKey(), new Safetensors.F32Tensor(t.shape(), Arrays.copyOfRange(host[s], off, off + n)));
-            weights.put(e.getKey(), new Safetensors.F32Tensor(t.shape(), Arrays.copyOfRange(host[1], off, off + n)));
-        }
+        for (var e : model.namedParameters().entrySet()) layout.put(e.getKey(), e.getValue().shape());
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("format", FORMAT);
         meta.put("step", Integer.toString(tr.step));
@@ -208,16 +202,35 @@ public final class Checkpoints {
         return mt.matches() ? Long.parseLong(mt.group(1)) : -1;
     }
 
-    private static Safetensors.File openState(Path folder) throws IOException {
+    /**
+     * A host copy {@code slab} of a model's parameter slab (or of a slab with its layout: EMA, Adam moments, a target)
+     * cut into one tensor per parameter, named {@code prefix + name}, in the model's order.
+     */
+    public static Map<String, Safetensors.F32Tensor> namedSlices(TrainableModel model, float[] slab, String prefix) {
+        long base = model.parameters().offset();
+        Map<String, Safetensors.F32Tensor> out = new LinkedHashMap<>();
+        for (var e : model.namedParameters().entrySet()) {
+            Tensor t = e.getValue();
+            int off = Math.toIntExact(t.offset() - base), n = Math.toIntExact(t.numel());
+            out.put(prefix + e.getKey(), new Safetensors.F32Tensor(t.shape(), Arrays.copyOfRange(slab, off, off + n)));
+        }
+        return out;
+    }
+
+    private static Safetensors.File openState(Path folder) throws IOException { return openState(folder, FORMAT); }
+
+    /** Opens {@code folder/training_state.safetensors} and checks that its metadata format is {@code format}. */
+    public static Safetensors.File openState(Path folder, String format) throws IOException {
         if (!Files.isDirectory(folder)) throw new java.io.FileNotFoundException("checkpoint " + folder + " does not exist or is not a folder");
         Path state = folder.resolve(STATE);
         if (!Files.isRegularFile(state))
             throw new java.io.FileNotFoundException("checkpoint " + folder + " has no " + STATE
                     + " (a weights-only folder cannot be resumed; point at a checkpoint-N folder written by 'diffuse train')");
         Safetensors.File f = Safetensors.open(state);
-        if (!FORMAT.equals(f.metadata().get("format"))) {
+        if (!format.equals(f.metadata().get("format"))) {
             f.close();
-            throw new IOException(state + ": not a Diffuse training state (metadata format is " + f.metadata().get("format") + ", expected " + FORMAT + ")");
+            throw new IOException(state + ": not a Diffuse training state of this kind (metadata format is " + f.metadata().get("format")
+                    + ", expected " + format + ")");
         }
         return f;
     }

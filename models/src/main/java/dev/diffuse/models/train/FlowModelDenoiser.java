@@ -3,7 +3,6 @@ package dev.diffuse.models.train;
 import dev.diffuse.kernels.elementwise.Elementwise;
 import dev.diffuse.runtime.Tensor;
 import dev.diffuse.runtime.Workspace;
-import dev.diffuse.samplers.Denoiser;
 
 /**
  * A network trained with {@link TrainConfig.Objective#FLOW} as a {@link Prediction#VELOCITY} denoiser for the flow
@@ -12,7 +11,7 @@ import dev.diffuse.samplers.Denoiser;
  * trainer used. Rows are evaluated in chunks of at most the model's maxBatch; optional class label for all rows. Sample
  * with the EMA weights ({@link Trainer#withEmaWeights}). No host read-back.
  */
-public final class FlowModelDenoiser implements Denoiser, AutoCloseable {
+public final class FlowModelDenoiser implements NetworkDenoiser {
     private final TrainableModel model;
     private final Workspace ws;
     private final Tensor t, y;

@@ -13,7 +13,7 @@ import dev.diffuse.samplers.schedule.DiscreteSchedule;
  * conditioned on one class label for all rows. Sample with the EMA weights: wrap the sampler call in
  * {@link Trainer#withEmaWeights}, or load them into the model. No host read-back.
  */
-public final class ModelDenoiser implements DifferentiableDenoiser, AutoCloseable {
+public final class ModelDenoiser implements DifferentiableDenoiser, NetworkDenoiser {
     private final TrainableModel model;
     private final Workspace ws;
     private final Tensor t, y;
