@@ -1,0 +1,167 @@
+package dev.diffuse.kernels;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The Java device's vector loops for memory-bound ops: sums in a fixed order ({@link #sum}), exp, and the passes
+ * of SiLU and GroupNorm(+SiLU) forward and backward ({@link #siluForward} and the three next to it).
+ *
+ * <h2>Why these shapes</h2>
+ * Same bits in every execution mode: only IEEE add, mul, fma, div, min/max and bit operations, so the interpreter,
+ * C1 and C2 agree (the JDK's {@code lanewise(EXP)} calls SVML once C2 has compiled a method but {@code Math.exp} per
+ * lane before, and {@code reduceLanes(ADD)} may change its order), and the Java device stays bit-identical from run
+ * to run whatever the JIT has compiled yet. Vectors cross only calls C2 always inlines: a vector passed to a method
+ * that is not inlined is boxed on the heap, 10-100x slower, and C2 refuses to inline a callee whose own C2 code is
+ * big ("already compiled into a big method"): so the loops live in the public methods and call only {@link #exp},
+ * which has no loop and compiles small.
+ *
+ * <h2>exp (Cody-Waite reduction + Cephes' expf polynomial)</h2>
+ * e^x = 2^n e^r with n = round(x log2 e) and r = x - n ln 2, |r| <= ln(2)/2. n ln 2 is subtracted in two parts
+ * (C1 = 0.693359375 has 9 significant bits, so n*C1 is exact for |n| <= 2^14; C2 = ln 2 - C1), then
+ * e^r = 1 + r + r^2 (1/2 + r/6 + ...) with Cephes' minimax coefficients; 2^n is built in the exponent bits.
+ * n = round(v) uses the 1.5*2^23 trick: v + 1.5*2^23 holds round(v) in its low mantissa bits (ties to even). The
+ * argument is clamped to [-87, 88] so that 2^n stays a normal float (e^88 = 1.65e38, e^-87 = 1.6e-38): this only
+ * matters where sigmoid is 0 or 1 to float precision. NaN stays NaN. Within 2 ulp of the correctly rounded e^x
+ * (VectorMathTest), so SiLU is within a few ulp of the double-precision definition.
+ */
+public final class VectorMath {
+    public static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    /** Elements summed in float lanes before the partial sum is added in double (a multiple of every lane count). */
+    public static final int BLOCK = 1024;
+
+    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+    private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
+    private static final float LOG2E = 1.44269504088896341f, C1 = 0.693359375f, C2 = -2.12194440e-4f;
+    private static final float MAGIC = 12582912f;   // 1.5 * 2^23
+    private static final int MAGIC_BITS = Float.floatToRawIntBits(MAGIC);
+    private static final float P0 = 1.9875691500e-4f, P1 = 1.3981999507e-3f, P2 = 8.3334519073e-3f, P3 = 4.1665795894e-2f,
+            P4 = 1.6666665459e-1f, P5 = 5.0000001201e-1f;
+
+    private VectorMath() {}
+
+    /** e^x per lane (see the class comment): a small method without loops, which C2 inlines into the loops below. */
+    public static FloatVector exp(FloatVector x) {
+        FloatVector t = x.max(-87f).min(88f);
+        FloatVector shifted = t.fma(LOG2E, MAGIC);                   // round(t log2 e) + 1.5*2^23
+        FloatVector n = shifted.sub(MAGIC);
+        FloatVector r = t.sub(n.mul(C1));                             // exact: n*C1 is exact and close to t
+        r = n.fma(FloatVector.broadcast(S, -C2), r);
+        FloatVector p = r.fma(P0, P1).fma(r, FloatVector.broadcast(S, P2)).fma(r, FloatVector.broadcast(S, P3))
+                .fma(r, FloatVector.broadcast(S, P4)).fma(r, FloatVector.broadcast(S, P5));
+        IntVector ni = shifted.reinterpretAsInts().sub(MAGIC_BITS);    // n as an int, |n| <= 127
+        return p.fma(r.mul(r), r).add(1f).mul(ni.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
+    }
+
+    /*
+     * The four passes of SiLU and GroupNorm(+SiLU) over the n floats at element `at` of x, with GroupNorm's affine map
+     * h = (x - mu) r, z = fma(h, gamma, beta) (plain SiLU: mu = 0, r = gamma = 1, beta = 0, so z = x exactly):
+     *   siluForward: out = silu(z) = z / (1 + e^-z)           affineForward: out = z
+     *   siluBackward: out = dz = dy silu'(z), silu'(z) = s + z s (1 - s), s = 1 / (1 + e^-z)
+     *   affineBackward: out = dz = dy
+     * The backward passes also sum dz*h and dz (float lanes over blocks of BLOCK, lane order, blocks in double) into
+     * sums[sumAt] and sums[sumAt + sumStride] when sums != null (GroupNorm's per-channel partials). One method per
+     * pass, not one with flags: C2 compiles a flag's untaken branch as a trap, and the other caller would then
+     * deoptimise and recompile it. out may alias dy. A masked vector ends each block.
+     */
+
+    public static void siluForward(MemorySegment out, MemorySegment x, long at, long n, float mu, float r, float gamma, float beta) {
+        FloatVector ga = FloatVector.broadcast(S, gamma), be = FloatVector.broadcast(S, beta);
+        for (long i = at, end = at + n; i < end; i += S.length()) {
+            VectorMask<Float> m = S.indexInRange(i, end);
+            FloatVector z = FloatVector.fromMemorySegment(S, x, 4 * i, NATIVE, m).sub(mu).mul(r).fma(ga, be);
+            z.div(exp(z.neg()).add(1f)).intoMemorySegment(out, 4 * i, NATIVE, m);
+        }
+    }
+
+    public static void affineForward(MemorySegment out, MemorySegment x, long at, long n, float mu, float r, float gamma, float beta) {
+        FloatVector ga = FloatVector.broadcast(S, gamma), be = FloatVector.broadcast(S, beta);
+        for (long i = at, end = at + n; i < end; i += S.length()) {
+            VectorMask<Float> m = S.indexInRange(i, end);
+            FloatVector.fromMemorySegment(S, x, 4 * i, NATIVE, m).sub(mu).mul(r).fma(ga, be).intoMemorySegment(out, 4 * i, NATIVE, m);
+        }
+    }
+
+    public static void siluBackward(MemorySegment out, MemorySegment x, MemorySegment dy, long at, long n, float mu, float r,
+                                    float gamma, float beta, MemorySegment sums, long sumAt, long sumStride) {
+        FloatVector one = FloatVector.broadcast(S, 1f), ga = FloatVector.broadcast(S, gamma), be = FloatVector.broadcast(S, beta);
+        double p0 = 0, p1 = 0;
+        for (long from = at, end = at + n; from < end; from += BLOCK) {
+            long to = Math.min(end, from + BLOCK);
+            FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S);
+            for (long i = from; i < to; i += S.length()) {
+                VectorMask<Float> m = S.indexInRange(i, to);
+                FloatVector h = FloatVector.fromMemorySegment(S, x, 4 * i, NATIVE, m).sub(mu).mul(r), z = h.fma(ga, be);
+                FloatVector s = one.div(exp(z.neg()).add(1f));
+                FloatVector dz = FloatVector.fromMemorySegment(S, dy, 4 * i, NATIVE, m).mul(s.add(z.mul(s).mul(one.sub(s))));
+                dz.intoMemorySegment(out, 4 * i, NATIVE, m);
+                a0 = dz.fma(h, a0);   // masked lanes: dy loaded as 0, so dz = 0 and they add 0
+                a1 = a1.add(dz);
+            }
+            p0 += sumLanes(a0);
+            p1 += sumLanes(a1);
+        }
+        putSums(sums, sumAt, sumStride, p0, p1);
+    }
+
+    public static void affineBackward(MemorySegment out, MemorySegment x, MemorySegment dy, long at, long n, float mu, float r,
+                                      MemorySegment sums, long sumAt, long sumStride) {
+        double p0 = 0, p1 = 0;
+        for (long from = at, end = at + n; from < end; from += BLOCK) {
+            long to = Math.min(end, from + BLOCK);
+            FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S);
+            for (long i = from; i < to; i += S.length()) {
+                VectorMask<Float> m = S.indexInRange(i, to);
+                FloatVector h = FloatVector.fromMemorySegment(S, x, 4 * i, NATIVE, m).sub(mu).mul(r);
+                FloatVector dz = FloatVector.fromMemorySegment(S, dy, 4 * i, NATIVE, m);
+                dz.intoMemorySegment(out, 4 * i, NATIVE, m);
+                a0 = dz.fma(h, a0);
+                a1 = a1.add(dz);
+            }
+            p0 += sumLanes(a0);
+            p1 += sumLanes(a1);
+        }
+        putSums(sums, sumAt, sumStride, p0, p1);
+    }
+
+    private static void putSums(MemorySegment sums, long sumAt, long sumStride, double p0, double p1) {
+        if (sums == null) return;
+        sums.setAtIndex(F, sumAt, (float) p0);
+        sums.setAtIndex(F, sumAt + sumStride, (float) p1);
+    }
+
+    /**
+     * sum_i (x_i - shift) (squares = false) or sum_i (x_i - shift)^2 (squares = true) over the n floats at byte
+     * offset {@code byteOffset} of {@code s}: float lanes over blocks of {@value #BLOCK} elements (a masked vector
+     * ends each block), each block's lanes added in lane order into a double. Accurate (a block's float sum has
+     * ~sqrt(BLOCK/lanes) ulp of error, blocks add in double), and its order is fixed by n alone.
+     */
+    public static double sum(MemorySegment s, long byteOffset, long n, float shift, boolean squares) {
+        double total = 0;
+        for (long from = 0; from < n; from += BLOCK) {
+            long to = Math.min(n, from + BLOCK);
+            FloatVector acc = FloatVector.zero(S);
+            for (long i = from; i < to; i += S.length()) {
+                VectorMask<Float> m = S.indexInRange(i, to);
+                FloatVector d = FloatVector.fromMemorySegment(S, s, byteOffset + 4 * i, NATIVE, m).sub(shift);
+                acc = acc.add(squares ? d.mul(d) : d, m);
+            }
+            total += sumLanes(acc);
+        }
+        return total;
+    }
+
+    /** The sum of the lanes in lane order, in double: the same bits in every execution mode (unlike reduceLanes). */
+    public static double sumLanes(FloatVector v) {
+        double s = 0;
+        for (int i = 0; i < v.length(); i++) s += v.lane(i);
+        return s;
+    }
+}
