@@ -69,12 +69,18 @@ public final class VectorMath {
      * The backward passes also sum dz*h and dz (float lanes over blocks of BLOCK, lane order, blocks in double) into
      * sums[sumAt] and sums[sumAt + sumStride] when sums != null (GroupNorm's per-channel partials). One method per
      * pass, not one with flags: C2 compiles a flag's untaken branch as a trap, and the other caller would then
-     * deoptimise and recompile it. out may alias dy. A masked vector ends each block.
+     * deoptimise and recompile it. out may alias dy. A masked vector ends each block (the backward passes mask every
+     * vector: one body instead of two, for a few percent).
      */
 
     public static void siluForward(MemorySegment out, MemorySegment x, long at, long n, float mu, float r, float gamma, float beta) {
         FloatVector ga = FloatVector.broadcast(S, gamma), be = FloatVector.broadcast(S, beta);
-        for (long i = at, end = at + n; i < end; i += S.length()) {
+        long i = at, end = at + n;
+        for (; i <= end - S.length(); i += S.length()) {   // full vectors; the masked one below (6-9% faster than masking all)
+            FloatVector z = FloatVector.fromMemorySegment(S, x, 4 * i, NATIVE).sub(mu).mul(r).fma(ga, be);
+            z.div(exp(z.neg()).add(1f)).intoMemorySegment(out, 4 * i, NATIVE);
+        }
+        if (i < end) {
             VectorMask<Float> m = S.indexInRange(i, end);
             FloatVector z = FloatVector.fromMemorySegment(S, x, 4 * i, NATIVE, m).sub(mu).mul(r).fma(ga, be);
             z.div(exp(z.neg()).add(1f)).intoMemorySegment(out, 4 * i, NATIVE, m);
@@ -83,7 +89,10 @@ public final class VectorMath {
 
     public static void affineForward(MemorySegment out, MemorySegment x, long at, long n, float mu, float r, float gamma, float beta) {
         FloatVector ga = FloatVector.broadcast(S, gamma), be = FloatVector.broadcast(S, beta);
-        for (long i = at, end = at + n; i < end; i += S.length()) {
+        long i = at, end = at + n;
+        for (; i <= end - S.length(); i += S.length())
+            FloatVector.fromMemorySegment(S, x, 4 * i, NATIVE).sub(mu).mul(r).fma(ga, be).intoMemorySegment(out, 4 * i, NATIVE);
+        if (i < end) {
             VectorMask<Float> m = S.indexInRange(i, end);
             FloatVector.fromMemorySegment(S, x, 4 * i, NATIVE, m).sub(mu).mul(r).fma(ga, be).intoMemorySegment(out, 4 * i, NATIVE, m);
         }

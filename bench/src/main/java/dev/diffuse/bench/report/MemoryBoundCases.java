@@ -58,7 +58,7 @@ final class MemoryBoundCases {
                 Rng.fillNormal(x, 1, 0);
                 return new OpCase.Prepared(() -> Activation.siluBackward(dx, dy, x), ws);
             }));
-            c.add(new OpCase("broadcast add (B, C) to (B, C, H, W)", shape, OpCase.Unit.BYTE, 8.0 * n, d -> {
+            c.add(new OpCase("broadcast add (B,C)->(B,C,H,W)", shape, OpCase.Unit.BYTE, 8.0 * n, d -> {
                 Workspace ws = new Workspace(d, "bench badd", 1L << 32);
                 Tensor x = ws.tensor(s), y = ws.tensor(s), e = ws.tensor(b, ch);
                 return new OpCase.Prepared(() -> ShapeOps.addBroadcast(y, x, e), ws);
