@@ -6,7 +6,6 @@ import java.nio.ByteOrder;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -60,30 +59,41 @@ public final class VectorMath {
         return p.fma(r.mul(r), r).add(1f).mul(ni.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
     }
 
+    /** The same e^x on one float, bit-identical to a lane of {@link #exp(FloatVector)} (for the tails of the loops). */
+    public static float exp(float x) {
+        float t = Math.min(Math.max(x, -87f), 88f);
+        float shifted = Math.fma(t, LOG2E, MAGIC), n = shifted - MAGIC;
+        float r = t - n * C1;
+        r = Math.fma(n, -C2, r);
+        float p = Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(r, P0, P1), r, P2), r, P3), r, P4), r, P5);
+        int ni = Float.floatToRawIntBits(shifted) - MAGIC_BITS;
+        return (Math.fma(p, r * r, r) + 1f) * Float.intBitsToFloat((ni + 127) << 23);
+    }
+
     /*
      * The four passes of SiLU and GroupNorm(+SiLU) over the n floats at element `at` of x, with GroupNorm's affine map
      * h = (x - mu) r, z = fma(h, gamma, beta) (plain SiLU: mu = 0, r = gamma = 1, beta = 0, so z = x exactly):
      *   siluForward: out = silu(z) = z / (1 + e^-z)           affineForward: out = z
      *   siluBackward: out = dz = dy silu'(z), silu'(z) = s + z s (1 - s), s = 1 / (1 + e^-z)
      *   affineBackward: out = dz = dy
-     * The backward passes also sum dz*h and dz (float lanes over blocks of BLOCK, lane order, blocks in double) into
-     * sums[sumAt] and sums[sumAt + sumStride] when sums != null (GroupNorm's per-channel partials). One method per
-     * pass, not one with flags: C2 compiles a flag's untaken branch as a trap, and the other caller would then
-     * deoptimise and recompile it. out may alias dy. A masked vector ends each block (the backward passes mask every
-     * vector: one body instead of two, for a few percent).
+     * The backward passes also sum dz*h and dz into sums[sumAt] and sums[sumAt + sumStride] when sums != null
+     * (GroupNorm's per-channel partials): float lanes over blocks of BLOCK elements, lane order, then the tail
+     * elements in order, blocks in double. One method per pass, not one with flags: C2 compiles a flag's untaken branch
+     * as a trap, and the other caller would then deoptimise and recompile it. Full vectors, then the last n % lanes
+     * elements in scalar code with the same operations (so the same bits): masked vector operations are not always
+     * intrinsified (in the U-Net they fell back to allocating Java code, 0.8 MB per GroupNorm call). out may alias dy.
      */
 
     public static void siluForward(MemorySegment out, MemorySegment x, long at, long n, float mu, float r, float gamma, float beta) {
         FloatVector ga = FloatVector.broadcast(S, gamma), be = FloatVector.broadcast(S, beta);
         long i = at, end = at + n;
-        for (; i <= end - S.length(); i += S.length()) {   // full vectors; the masked one below (6-9% faster than masking all)
+        for (; i <= end - S.length(); i += S.length()) {
             FloatVector z = FloatVector.fromMemorySegment(S, x, 4 * i, NATIVE).sub(mu).mul(r).fma(ga, be);
             z.div(exp(z.neg()).add(1f)).intoMemorySegment(out, 4 * i, NATIVE);
         }
-        if (i < end) {
-            VectorMask<Float> m = S.indexInRange(i, end);
-            FloatVector z = FloatVector.fromMemorySegment(S, x, 4 * i, NATIVE, m).sub(mu).mul(r).fma(ga, be);
-            z.div(exp(z.neg()).add(1f)).intoMemorySegment(out, 4 * i, NATIVE, m);
+        for (; i < end; i++) {
+            float z = Math.fma((x.getAtIndex(F, i) - mu) * r, gamma, beta);
+            out.setAtIndex(F, i, z / (exp(-z) + 1f));
         }
     }
 
@@ -92,30 +102,36 @@ public final class VectorMath {
         long i = at, end = at + n;
         for (; i <= end - S.length(); i += S.length())
             FloatVector.fromMemorySegment(S, x, 4 * i, NATIVE).sub(mu).mul(r).fma(ga, be).intoMemorySegment(out, 4 * i, NATIVE);
-        if (i < end) {
-            VectorMask<Float> m = S.indexInRange(i, end);
-            FloatVector.fromMemorySegment(S, x, 4 * i, NATIVE, m).sub(mu).mul(r).fma(ga, be).intoMemorySegment(out, 4 * i, NATIVE, m);
-        }
+        for (; i < end; i++) out.setAtIndex(F, i, Math.fma((x.getAtIndex(F, i) - mu) * r, gamma, beta));
     }
 
     public static void siluBackward(MemorySegment out, MemorySegment x, MemorySegment dy, long at, long n, float mu, float r,
                                     float gamma, float beta, MemorySegment sums, long sumAt, long sumStride) {
         FloatVector one = FloatVector.broadcast(S, 1f), ga = FloatVector.broadcast(S, gamma), be = FloatVector.broadcast(S, beta);
         double p0 = 0, p1 = 0;
+        float[] lanes = lanes();
         for (long from = at, end = at + n; from < end; from += BLOCK) {
-            long to = Math.min(end, from + BLOCK);
+            long to = Math.min(end, from + BLOCK), i = from;
             FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S);
-            for (long i = from; i < to; i += S.length()) {
-                VectorMask<Float> m = S.indexInRange(i, to);
-                FloatVector h = FloatVector.fromMemorySegment(S, x, 4 * i, NATIVE, m).sub(mu).mul(r), z = h.fma(ga, be);
+            for (; i <= to - S.length(); i += S.length()) {
+                FloatVector h = FloatVector.fromMemorySegment(S, x, 4 * i, NATIVE).sub(mu).mul(r), z = h.fma(ga, be);
                 FloatVector s = one.div(exp(z.neg()).add(1f));
-                FloatVector dz = FloatVector.fromMemorySegment(S, dy, 4 * i, NATIVE, m).mul(s.add(z.mul(s).mul(one.sub(s))));
-                dz.intoMemorySegment(out, 4 * i, NATIVE, m);
-                a0 = dz.fma(h, a0);   // masked lanes: dy loaded as 0, so dz = 0 and they add 0
+                FloatVector dz = FloatVector.fromMemorySegment(S, dy, 4 * i, NATIVE).mul(s.add(z.mul(s).mul(one.sub(s))));
+                dz.intoMemorySegment(out, 4 * i, NATIVE);
+                a0 = dz.fma(h, a0);
                 a1 = a1.add(dz);
             }
-            p0 += sumLanes(a0);
-            p1 += sumLanes(a1);
+            a0.intoArray(lanes, 0);
+            p0 += laneSum(lanes);
+            a1.intoArray(lanes, 0);
+            p1 += laneSum(lanes);
+            for (; i < to; i++) {
+                float h = (x.getAtIndex(F, i) - mu) * r, z = Math.fma(h, gamma, beta), s = 1f / (exp(-z) + 1f);
+                float dz = dy.getAtIndex(F, i) * (s + z * s * (1f - s));
+                out.setAtIndex(F, i, dz);
+                p0 += dz * h;
+                p1 += dz;
+            }
         }
         putSums(sums, sumAt, sumStride, p0, p1);
     }
@@ -123,19 +139,27 @@ public final class VectorMath {
     public static void affineBackward(MemorySegment out, MemorySegment x, MemorySegment dy, long at, long n, float mu, float r,
                                       MemorySegment sums, long sumAt, long sumStride) {
         double p0 = 0, p1 = 0;
+        float[] lanes = lanes();
         for (long from = at, end = at + n; from < end; from += BLOCK) {
-            long to = Math.min(end, from + BLOCK);
+            long to = Math.min(end, from + BLOCK), i = from;
             FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S);
-            for (long i = from; i < to; i += S.length()) {
-                VectorMask<Float> m = S.indexInRange(i, to);
-                FloatVector h = FloatVector.fromMemorySegment(S, x, 4 * i, NATIVE, m).sub(mu).mul(r);
-                FloatVector dz = FloatVector.fromMemorySegment(S, dy, 4 * i, NATIVE, m);
-                dz.intoMemorySegment(out, 4 * i, NATIVE, m);
+            for (; i <= to - S.length(); i += S.length()) {
+                FloatVector h = FloatVector.fromMemorySegment(S, x, 4 * i, NATIVE).sub(mu).mul(r);
+                FloatVector dz = FloatVector.fromMemorySegment(S, dy, 4 * i, NATIVE);
+                dz.intoMemorySegment(out, 4 * i, NATIVE);
                 a0 = dz.fma(h, a0);
                 a1 = a1.add(dz);
             }
-            p0 += sumLanes(a0);
-            p1 += sumLanes(a1);
+            a0.intoArray(lanes, 0);
+            p0 += laneSum(lanes);
+            a1.intoArray(lanes, 0);
+            p1 += laneSum(lanes);
+            for (; i < to; i++) {
+                float h = (x.getAtIndex(F, i) - mu) * r, dz = dy.getAtIndex(F, i);
+                out.setAtIndex(F, i, dz);
+                p0 += dz * h;
+                p1 += dz;
+            }
         }
         putSums(sums, sumAt, sumStride, p0, p1);
     }
@@ -148,29 +172,45 @@ public final class VectorMath {
 
     /**
      * sum_i (x_i - shift) (squares = false) or sum_i (x_i - shift)^2 (squares = true) over the n floats at byte
-     * offset {@code byteOffset} of {@code s}: float lanes over blocks of {@value #BLOCK} elements (a masked vector
-     * ends each block), each block's lanes added in lane order into a double. Accurate (a block's float sum has
-     * ~sqrt(BLOCK/lanes) ulp of error, blocks add in double), and its order is fixed by n alone.
+     * offset {@code byteOffset} of {@code s}: float lanes over the full vectors of blocks of {@value #BLOCK} elements,
+     * each block's lanes added in lane order into a double, then its tail elements in order. Accurate (a block's float
+     * sum has ~sqrt(BLOCK/lanes) ulp of error, blocks add in double), and its order is fixed by n alone.
      */
     public static double sum(MemorySegment s, long byteOffset, long n, float shift, boolean squares) {
         double total = 0;
+        float[] lanes = lanes();
         for (long from = 0; from < n; from += BLOCK) {
-            long to = Math.min(n, from + BLOCK);
+            long to = Math.min(n, from + BLOCK), i = from;
             FloatVector acc = FloatVector.zero(S);
-            for (long i = from; i < to; i += S.length()) {
-                VectorMask<Float> m = S.indexInRange(i, to);
-                FloatVector d = FloatVector.fromMemorySegment(S, s, byteOffset + 4 * i, NATIVE, m).sub(shift);
-                acc = acc.add(squares ? d.mul(d) : d, m);
+            for (; i <= to - S.length(); i += S.length()) {
+                FloatVector d = FloatVector.fromMemorySegment(S, s, byteOffset + 4 * i, NATIVE).sub(shift);
+                acc = squares ? d.fma(d, acc) : acc.add(d);
             }
-            total += sumLanes(acc);
+            acc.intoArray(lanes, 0);
+            total += laneSum(lanes);
+            for (; i < to; i++) {
+                float d = s.get(F, byteOffset + 4 * i) - shift;
+                total += squares ? d * d : d;
+            }
         }
         return total;
     }
 
-    /** The sum of the lanes in lane order, in double: the same bits in every execution mode (unlike reduceLanes). */
-    public static double sumLanes(FloatVector v) {
+    /**
+     * Per-thread room for one vector's lanes: a loop stores its accumulator there ({@code intoArray}, in the same
+     * method) and {@link #laneSum} adds the floats. A vector never crosses a call: passing one to a helper that C2 does
+     * not inline (the reduction runs once per block, a cold call site) boxes it, which allocated 0.8 MB per
+     * GroupNorm backward.
+     */
+    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[S.length()]);
+
+    /** The thread's lane buffer (one per thread, so tasks running at the same time do not share it). */
+    public static float[] lanes() { return LANES.get(); }
+
+    /** The sum of the stored lanes in lane order, in double: fixed by the species alone (unlike reduceLanes). */
+    public static double laneSum(float[] lanes) {
         double s = 0;
-        for (int i = 0; i < v.length(); i++) s += v.lane(i);
+        for (float f : lanes) s += f;
         return s;
     }
 }

@@ -106,6 +106,26 @@ class VectorMathTest {
         assertTrue(worst <= 2, worst + " ulp");
     }
 
+    /** Scalar tails give a vector lane's bits: exp(float) against exp(FloatVector), and a pass with no full vector. */
+    @Test
+    void scalarTailsGiveTheLanesBits() {
+        int L = VectorMath.S.length();
+        float[] x = grid(-100, 100, 4096 * L);
+        x[0] = Float.NaN;
+        x[1] = Float.POSITIVE_INFINITY;
+        x[2] = -0f;
+        float[] y = new float[x.length];
+        for (int i = 0; i < x.length; i += L) VectorMath.exp(FloatVector.fromArray(VectorMath.S, x, i)).intoArray(y, i);
+        for (int i = 0; i < x.length; i++)
+            assertEquals(Float.floatToRawIntBits(y[i]), Float.floatToRawIntBits(VectorMath.exp(x[i])), "exp(" + x[i] + ")");
+        float[] v = grid(-9, 9, L), lanes = pass(v, false), tail = pass(java.util.Arrays.copyOf(v, L - 1), false);
+        float[] glanes = pass(v, true), gtail = pass(java.util.Arrays.copyOf(v, L - 1), true);
+        for (int i = 0; i < L - 1; i++) {
+            assertEquals(Float.floatToRawIntBits(lanes[i]), Float.floatToRawIntBits(tail[i]), "silu(" + v[i] + ")");
+            assertEquals(Float.floatToRawIntBits(glanes[i]), Float.floatToRawIntBits(gtail[i]), "silu'(" + v[i] + ")");
+        }
+    }
+
     @Test
     void plainGroupNormPassesAreTheAffineMap() {
         int n = 1100;
@@ -141,13 +161,9 @@ class VectorMathTest {
     }
 
     @Test
-    void sumLanesAddsInLaneOrder() {
-        float[] v = new float[VectorMath.S.length()];
-        v[0] = 1e8f;
-        v[1] = 1f;
-        v[v.length - 1] = -1e8f;
-        double expected = 0;
-        for (float f : v) expected += f;
-        assertEquals(expected, VectorMath.sumLanes(FloatVector.fromArray(VectorMath.S, v, 0)));
+    void laneSumAddsInLaneOrderInDouble() {
+        float[] v = {1e8f, 1f, -1e8f, 0.5f};
+        assertEquals(((1e8 + 1) - 1e8) + 0.5, VectorMath.laneSum(v));
+        assertEquals(VectorMath.S.length(), VectorMath.lanes().length);
     }
 }

@@ -7,7 +7,6 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 
 import dev.diffuse.kernels.VectorMath;
 import dev.diffuse.runtime.JavaDevice;
@@ -91,14 +90,19 @@ final class GroupNormVector {
             backwardChannelDx(dxs, xs, base + 4L * cl * hw, hw, mu, r, gs.getAtIndex(F, c0 + cl), m0, m1);
     }
 
-    /** Pass 2 over one channel, in place: dx = rstd (dz gamma - m1 - xhat m0), dz read from dx. */
+    /** Pass 2 over one channel, in place: dx = rstd (dz gamma - m1 - xhat m0), dz read from dx (scalar tail, same bits). */
     static void backwardChannelDx(MemorySegment dxs, MemorySegment xs, long off, int hw, float mu, float r, float ga, float m0, float m1) {
-        for (int e = 0; e < hw; e += L) {
-            VectorMask<Float> m = S.indexInRange(e, hw);
+        int e = 0;
+        for (; e <= hw - L; e += L) {
             long o = off + 4L * e;
-            FloatVector h = FloatVector.fromMemorySegment(S, xs, o, NATIVE, m).sub(mu).mul(r);
-            FloatVector dz = FloatVector.fromMemorySegment(S, dxs, o, NATIVE, m);
-            dz.mul(ga).sub(m1).sub(h.mul(m0)).mul(r).intoMemorySegment(dxs, o, NATIVE, m);
+            FloatVector h = FloatVector.fromMemorySegment(S, xs, o, NATIVE).sub(mu).mul(r);
+            FloatVector dz = FloatVector.fromMemorySegment(S, dxs, o, NATIVE);
+            dz.mul(ga).sub(m1).sub(h.mul(m0)).mul(r).intoMemorySegment(dxs, o, NATIVE);
+        }
+        for (; e < hw; e++) {
+            long o = off + 4L * e;
+            float h = (xs.get(F, o) - mu) * r;
+            dxs.set(F, o, (dxs.get(F, o) * ga - m1 - h * m0) * r);
         }
     }
 }

@@ -7,7 +7,6 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 
 import dev.diffuse.kernels.VectorMath;
 
@@ -16,7 +15,8 @@ import dev.diffuse.runtime.Tensor;
 
 /**
  * Java {@link ShapeOps}: plain loops, one task per batch item or per (b, c) plane; the broadcast add and its
- * backward run over vector lanes (the add gives the plain loop's bits; the backward's sum has a fixed order).
+ * backward run over vector lanes with scalar tails (the add gives the plain loop's bits; the backward's sum has a
+ * fixed order).
  */
 final class ShapeOpsJava {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
@@ -76,10 +76,9 @@ final class ShapeOpsJava {
     }
 
     static void addToPlane(MemorySegment ys, MemorySegment xs, long off, int hw, float v) {
-        for (int i = 0; i < hw; i += L) {
-            VectorMask<Float> m = S.indexInRange(i, hw);
-            FloatVector.fromMemorySegment(S, xs, off + 4L * i, NATIVE, m).add(v).intoMemorySegment(ys, off + 4L * i, NATIVE, m);
-        }
+        int i = 0;
+        for (; i <= hw - L; i += L) FloatVector.fromMemorySegment(S, xs, off + 4L * i, NATIVE).add(v).intoMemorySegment(ys, off + 4L * i, NATIVE);
+        for (; i < hw; i++) ys.set(F, off + 4L * i, xs.get(F, off + 4L * i) + v);
     }
 
     /** de[p] = sum over plane p of dy, in the fixed order of {@link VectorMath#sum}. */
