@@ -36,6 +36,11 @@ public final class SamplerCombine {
         combine(out, null, x, m, a, b, 0, 0, c, seed, stream);
     }
 
+    /** x' = a x + sum_k b[k] m[k] + c z with z keyed by {@code noise}. */
+    public static void combine(Tensor out, Tensor x, Tensor[] m, double a, double[] b, double c, Noise noise, long stream) {
+        combine(out, null, x, m, a, b, 0, 0, c, noise, stream);
+    }
+
     /** x' = a x + sum_k b[k] m[k] + c z and, when aux is not null, aux = p x + q m[0]. */
     public static void combine(Tensor out, Tensor aux, Tensor x, Tensor[] m, double a, double[] b, double p, double q,
                                double c, long seed, long stream) {

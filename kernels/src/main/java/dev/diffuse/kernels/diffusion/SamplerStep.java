@@ -28,6 +28,11 @@ public final class SamplerStep {
         step(out, x, m, null, a, b, 0, c, Noise.seed(seed), stream);
     }
 
+    /** x' = a x + b m + c z with z keyed by {@code noise}. */
+    public static void step(Tensor out, Tensor x, Tensor m, double a, double b, double c, Noise noise, long stream) {
+        step(out, x, m, null, a, b, 0, c, noise, stream);
+    }
+
     /** x' = a x + b m + b2 m2 + c z ({@code m2} may be null when b2 = 0). */
     public static void step(Tensor out, Tensor x, Tensor m, Tensor m2, double a, double b, double b2, double c, long seed, long stream) {
         step(out, x, m, m2, a, b, b2, c, Noise.seed(seed), stream);
