@@ -95,15 +95,19 @@ final class Job {
         long now = System.nanoTime();
         SampleResult r = new SampleResult(plan.request(), images == null ? null : new Images(images, plan.n(), sampleShape), nonFinite,
                 Duration.ofNanos(Math.max(0, (startedNanos < 0 ? now : startedNanos) - submittedNanos)), Duration.ofNanos(now - submittedNanos), batches);
-        if (future.complete(r)) end(PipelineObserver.Outcome.COMPLETED);
+        // counters first, so that a caller woken by the future sees them settled
+        if (!future.isDone() && end(PipelineObserver.Outcome.COMPLETED)) future.complete(r);
     }
 
     void fail(Throwable e) {
-        if (future.completeExceptionally(e)) end(PipelineObserver.Outcome.FAILED);
+        if (!future.isDone() && end(PipelineObserver.Outcome.FAILED)) future.completeExceptionally(e);
     }
 
-    private void end(PipelineObserver.Outcome outcome) {
-        if (ended.compareAndSet(false, true)) ending.ended(this, outcome);
+    /** Records the outcome once; false when the job had already ended. */
+    private boolean end(PipelineObserver.Outcome outcome) {
+        if (!ended.compareAndSet(false, true)) return false;
+        ending.ended(this, outcome);
+        return true;
     }
 
     /** The job's future: cancelling it stops the job between network evaluations and frees its place in the queue. */
