@@ -6,6 +6,8 @@
 //
 // so rows of different requests batched together each get the noise they would get alone (the pipeline keys image k
 // of a request with seed S as (S, k * row_len)). keys: per row (seed.lo, seed.hi, first.lo, first.hi).
+// The update formulas repeat those of the shared-seed kernels on purpose: they were added beside them, not into them,
+// while those kernels were being tuned; folding both into one kernel with a key-source define is the clean-up.
 //
 //   sampler_step_rows           x' = a x + b m + b2 m2 + c z                     (m2 only when has_m2)
 //   sampler_step_clip_x0_rows   x0 = clamp(p x + q m, lo, hi);  x' = a x + b x0 + d m + c z

@@ -1,6 +1,8 @@
 // Row-keyed twin of scheduler.cl's scheduler_step (diffusers' DDPM / DDIM step): the same formula, with z drawn from
 // a noise key per row (dev.diffuse.runtime.RowNoise): z_i = normal(first_r + j) of stream `stream` under seed_r with
 // r = i / per_sample, j = i % per_sample (one row = one sample). keys: per row (seed.lo, seed.hi, first.lo, first.hi).
+// The formula repeats scheduler_step's on purpose (added beside it while it was being tuned; to be folded into one
+// kernel with a key-source define).
 //
 //   x0 = p x + q m;  x0 = clamp(x0, -s_b, s_b) / s_b (mode 2) | clamp(x0, lo, hi) (mode 1)
 //   std = c | sqrt(v) | exp((f ln_beta + (1-f) ln_var) / 2), f = (v + 1) / 2     (var_mode 0 | 1 | 2)

@@ -67,7 +67,7 @@ public record PipelineOptions(int maxBatch, Long maxMemoryBytes, Duration batchW
         /** Requests waiting or running before submissions are refused, e.g. {@code maxQueuedRequests(256)}. */
         public Builder maxQueuedRequests(int n) { this.maxQueued = n; return this; }
 
-        /** Metrics hooks. */
+        /** Metrics hooks, e.g. {@code observer(new PipelineObserver() { ... })}. */
         public Builder observer(PipelineObserver observer) { this.observer = observer; return this; }
 
         /**

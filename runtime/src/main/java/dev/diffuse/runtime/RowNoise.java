@@ -37,10 +37,13 @@ public final class RowNoise implements Noise, AutoCloseable {
         return new RowNoise(s, f);
     }
 
+    /** Rows keyed, e.g. {@code keys.rows() == x.dim(0)}. */
     public int rows() { return seeds.length; }
 
+    /** The seed of row {@code row}, e.g. {@code keys.seed(0)}. */
     public long seed(int row) { return seeds[row]; }
 
+    /** The stream index of row {@code row}'s first draw, e.g. {@code keys.first(3) == 3 * 784} for image 3 of a request. */
     public long first(int row) { return firsts[row]; }
 
     /** Values per row of a tensor of {@code numel} elements; throws unless numel is a whole number of rows. */
@@ -51,13 +54,17 @@ public final class RowNoise implements Noise, AutoCloseable {
         return numel / seeds.length;
     }
 
+    /** Throws, naming {@code op}, unless a tensor of {@code numel} elements is a whole number of rows. */
     @Override
     public void check(String op, long numel) {
-        if (numel % seeds.length != 0)
-            throw new IllegalArgumentException(op + ": " + seeds.length + " row keys do not divide a tensor of " + numel
-                    + " elements into rows; key one row per sample of the batch");
+        try {
+            rowLength(numel);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(op + ": " + e.getMessage().substring("row noise: ".length()), e);
+        }
     }
 
+    /** Row by row: each run of a row's elements is {@link Philox#normals} from its first index under its seed. */
     @Override
     public void normals(long stream, long numel, long from, float[] z, int len) {
         long d = rowLength(numel);
@@ -87,6 +94,7 @@ public final class RowNoise implements Noise, AutoCloseable {
         return t;
     }
 
+    /** Frees the device key tables. */
     @Override
     public synchronized void close() {
         if (table != null) table.close();
