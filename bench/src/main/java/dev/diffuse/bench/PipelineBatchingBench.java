@@ -22,8 +22,8 @@ import dev.diffuse.pipeline.SampleResult;
 
 /**
  * Dynamic batching: {@code requests} concurrent one-image requests (ddim, {@code steps} steps, seeds 0..requests-1)
- * through one pipeline, with batching (maxBatch = requests: they share every forward) and without (maxBatch = 1: one
- * forward per request and step). One operation = all requests done; images/s = requests / time. Runs on the shipped
+ * through one pipeline whose maxBatch is {@code batch}: 1 = no batching (one forward per request and step), larger =
+ * the requests share forwards of up to that many images. One operation = all requests done; images/s = requests / time. Runs on the shipped
  * model (pretrained/fashion-mnist-small, from the project root) or, when it is not there, on a randomly initialised
  * U-Net of the same config (the time does not depend on the weights). GFLOP/s: requests * steps *
  * {@link UNet2DModel#forwardFlops}(small, 1) / time.
@@ -38,8 +38,9 @@ public class PipelineBatchingBench {
     @Param({"java"})
     public String device;
 
-    @Param({"true", "false"})
-    public boolean batched;
+    /** maxBatch of the pipeline: 1 = no batching (one forward per request and step). */
+    @Param({"1", "8", "32"})
+    public int batch;
 
     @Param({"32"})
     public int requests;
@@ -64,7 +65,7 @@ public class PipelineBatchingBench {
             ModelObjective.epsilon().write(folder);
         }
         pipeline = DiffusionPipeline.load(folder, BenchDevices.of(device),
-                PipelineOptions.builder().maxBatch(batched ? requests : 1).batchWindow(Duration.ofMillis(5)).build());
+                PipelineOptions.builder().maxBatch(batch).batchWindow(Duration.ofMillis(5)).build());
     }
 
     @Benchmark
@@ -78,7 +79,7 @@ public class PipelineBatchingBench {
 
     @TearDown(Level.Trial)
     public void tearDown() {
-        System.out.printf("%n[pipeline] %s batched=%s: %s (%.1f images per batch)%n", device, batched, pipeline.stats(), pipeline.stats().meanBatchRows());
+        System.out.printf("%n[pipeline] %s maxBatch=%d: %s (%.1f images per batch)%n", device, batch, pipeline.stats(), pipeline.stats().meanBatchRows());
         pipeline.close();
     }
 }

@@ -63,7 +63,8 @@ final class SampleFiles {
         TempFile(Path target) throws IOException {
             this.target = target.toAbsolutePath();
             Files.createDirectories(this.target.getParent());
-            this.tmp = Files.createTempFile(this.target.getParent(), "." + this.target.getFileName(), ".tmp");
+            // createFile (not createTempFile, which makes it 0600): the finished file gets the umask's permissions
+            this.tmp = Files.createFile(this.target.resolveSibling("." + this.target.getFileName() + "." + Long.toHexString(System.nanoTime()) + ".tmp"));
         }
 
         abstract void finish() throws IOException;
