@@ -279,13 +279,14 @@ public final class DiffusionPipeline implements AutoCloseable {
             outstanding.decrementAndGet();
             throw new QueueFullException("the pipeline has " + options.maxQueuedRequests() + " requests waiting or running (its limit); retry later");
         }
-        Job job;
+        Job job = null;
         try {
             job = new Job(plan, listener, info.sampleShape(), stream, j -> queue.wake(), this::ended);
             heldResultBytes.addAndGet(job.heldBytes);
             queue.add(job);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | OutOfMemoryError e) {
             outstanding.decrementAndGet();
+            if (job != null) heldResultBytes.addAndGet(-job.heldBytes);
             throw e;
         }
         return job;

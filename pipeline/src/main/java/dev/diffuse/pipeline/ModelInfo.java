@@ -26,6 +26,15 @@ import dev.diffuse.models.train.ModelObjective;
 public record ModelInfo(Path folder, String modelClass, ModelObjective objective, int[] sampleShape, int numClasses, int nullClass,
                         long parameters, int maxBatch, String defaultSampler, int defaultSteps, long deviceBytes) {
     /**
+     * One sample's shape (a copy), e.g. {1, 28, 28}.
+     * <pre>{@code
+     * int channels = pipeline.info().sampleShape()[0];
+     * }</pre>
+     */
+    @Override
+    public int[] sampleShape() { return sampleShape.clone(); }
+
+    /**
      * Whether requests may ask for classifier-free guidance (a class-conditional model with a null class).
      * <pre>{@code
      * if (pipeline.info().supportsGuidance()) request = request.toBuilder().guidance(3).build();
