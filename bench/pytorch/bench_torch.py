@@ -19,9 +19,9 @@ import torch
 import torch.nn.functional as F
 import torch.utils.mkldnn  # noqa: F401  (torch.utils.mkldnn.to_mkldnn)
 
+import unet  # bench/pytorch is on sys.path: Python puts the script's folder there
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-import unet  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(HERE))
 

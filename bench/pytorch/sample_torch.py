@@ -11,9 +11,9 @@ import sys
 
 import torch
 
+import unet  # bench/pytorch is on sys.path: Python puts the script's folder there
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-import unet  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(HERE))
 

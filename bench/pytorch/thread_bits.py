@@ -15,9 +15,9 @@ import tempfile
 import numpy as np
 import torch
 
+import safetensors_io  # bench/pytorch is on sys.path: Python puts the script's folder there
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-import safetensors_io  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(HERE))
 

@@ -11,7 +11,7 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The Java device's vector loops for memory-bound ops: sums in a fixed order ({@link #sum}), exp, and the passes
- * of SiLU and GroupNorm(+SiLU) forward and backward ({@link #siluForward} and the three next to it).
+ * of SiLU and GroupNorm(+SiLU) forward and backward ({@link #affineSiluForward}, {@link #affineSiluBackward}).
  *
  * <h2>Why these shapes</h2>
  * Same bits in every execution mode: only IEEE add, mul, fma, div, min/max and bit operations, so the interpreter,
@@ -71,73 +71,36 @@ public final class VectorMath {
     }
 
     /*
-     * The four passes of SiLU and GroupNorm(+SiLU) over the n floats at element `at` of x, with GroupNorm's affine map
-     * h = (x - mu) r, z = fma(h, gamma, beta) (plain SiLU: mu = 0, r = gamma = 1, beta = 0, so z = x exactly):
-     *   siluForward: out = silu(z) = z / (1 + e^-z)           affineForward: out = z
-     *   siluBackward: out = dz = dy silu'(z), silu'(z) = s + z s (1 - s), s = 1 / (1 + e^-z)
-     *   affineBackward: out = dz = dy
-     * The backward passes also sum dz*h and dz into sums[sumAt] and sums[sumAt + sumStride] when sums != null
+     * The passes of SiLU and GroupNorm(+SiLU) over the n floats at element `at` of x, with GroupNorm's affine map
+     * h = (x - mu) r, z = fma(h, gamma, beta) (plain SiLU: mu = 0, r = gamma = 1, beta = 0, so z = x exactly), and
+     * the activation act = SiLU when `silu`, else the identity:
+     *   affineSiluForward:  out = act(z),  silu(z) = z / (1 + e^-z)
+     *   affineSiluBackward: out = dz = dy act'(z),  silu'(z) = s + z s (1 - s), s = 1 / (1 + e^-z)
+     * The backward also sums dz*h and dz into sums[sumAt] and sums[sumAt + sumStride] when sums != null
      * (GroupNorm's per-channel partials): float lanes over blocks of BLOCK elements, lane order, then the tail
-     * elements in order, blocks in double. One method per pass, not one with flags: C2 compiles a flag's untaken branch
-     * as a trap, and the other caller would then deoptimise and recompile it. Full vectors, then the last n % lanes
-     * elements in scalar code with the same operations (so the same bits): masked vector operations are not always
-     * intrinsified (in the U-Net they fell back to allocating Java code, 0.8 MB per GroupNorm call). out may alias dy.
+     * elements in order, blocks in double. Full vectors, then the last n % lanes elements in scalar code with the
+     * same operations (so the same bits): masked vector operations are not always intrinsified (in the U-Net they fell
+     * back to allocating Java code, 0.8 MB per GroupNorm call). `silu` is loop-invariant: C2 unswitches the loop.
+     * out may alias dy.
      */
 
-    public static void siluForward(MemorySegment out, MemorySegment x, long at, long n, float mu, float r, float gamma, float beta) {
+    public static void affineSiluForward(boolean silu, MemorySegment out, MemorySegment x, long at, long n, float mu, float r,
+                                         float gamma, float beta) {
         FloatVector ga = FloatVector.broadcast(S, gamma), be = FloatVector.broadcast(S, beta);
         long i = at, end = at + n;
         for (; i <= end - S.length(); i += S.length()) {
             FloatVector z = FloatVector.fromMemorySegment(S, x, 4 * i, NATIVE).sub(mu).mul(r).fma(ga, be);
-            z.div(exp(z.neg()).add(1f)).intoMemorySegment(out, 4 * i, NATIVE);
+            (silu ? z.div(exp(z.neg()).add(1f)) : z).intoMemorySegment(out, 4 * i, NATIVE);
         }
         for (; i < end; i++) {
             float z = Math.fma((x.getAtIndex(F, i) - mu) * r, gamma, beta);
-            out.setAtIndex(F, i, z / (exp(-z) + 1f));
+            out.setAtIndex(F, i, silu ? z / (exp(-z) + 1f) : z);
         }
     }
 
-    public static void affineForward(MemorySegment out, MemorySegment x, long at, long n, float mu, float r, float gamma, float beta) {
-        FloatVector ga = FloatVector.broadcast(S, gamma), be = FloatVector.broadcast(S, beta);
-        long i = at, end = at + n;
-        for (; i <= end - S.length(); i += S.length())
-            FloatVector.fromMemorySegment(S, x, 4 * i, NATIVE).sub(mu).mul(r).fma(ga, be).intoMemorySegment(out, 4 * i, NATIVE);
-        for (; i < end; i++) out.setAtIndex(F, i, Math.fma((x.getAtIndex(F, i) - mu) * r, gamma, beta));
-    }
-
-    public static void siluBackward(MemorySegment out, MemorySegment x, MemorySegment dy, long at, long n, float mu, float r,
-                                    float gamma, float beta, MemorySegment sums, long sumAt, long sumStride) {
+    public static void affineSiluBackward(boolean silu, MemorySegment out, MemorySegment x, MemorySegment dy, long at, long n,
+                                          float mu, float r, float gamma, float beta, MemorySegment sums, long sumAt, long sumStride) {
         FloatVector one = FloatVector.broadcast(S, 1f), ga = FloatVector.broadcast(S, gamma), be = FloatVector.broadcast(S, beta);
-        double p0 = 0, p1 = 0;
-        float[] lanes = lanes();
-        for (long from = at, end = at + n; from < end; from += BLOCK) {
-            long to = Math.min(end, from + BLOCK), i = from;
-            FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S);
-            for (; i <= to - S.length(); i += S.length()) {
-                FloatVector h = FloatVector.fromMemorySegment(S, x, 4 * i, NATIVE).sub(mu).mul(r), z = h.fma(ga, be);
-                FloatVector s = one.div(exp(z.neg()).add(1f));
-                FloatVector dz = FloatVector.fromMemorySegment(S, dy, 4 * i, NATIVE).mul(s.add(z.mul(s).mul(one.sub(s))));
-                dz.intoMemorySegment(out, 4 * i, NATIVE);
-                a0 = dz.fma(h, a0);
-                a1 = a1.add(dz);
-            }
-            a0.intoArray(lanes, 0);
-            p0 += laneSum(lanes);
-            a1.intoArray(lanes, 0);
-            p1 += laneSum(lanes);
-            for (; i < to; i++) {
-                float h = (x.getAtIndex(F, i) - mu) * r, z = Math.fma(h, gamma, beta), s = 1f / (exp(-z) + 1f);
-                float dz = dy.getAtIndex(F, i) * (s + z * s * (1f - s));
-                out.setAtIndex(F, i, dz);
-                p0 += dz * h;
-                p1 += dz;
-            }
-        }
-        putSums(sums, sumAt, sumStride, p0, p1);
-    }
-
-    public static void affineBackward(MemorySegment out, MemorySegment x, MemorySegment dy, long at, long n, float mu, float r,
-                                      MemorySegment sums, long sumAt, long sumStride) {
         double p0 = 0, p1 = 0;
         float[] lanes = lanes();
         for (long from = at, end = at + n; from < end; from += BLOCK) {
@@ -146,6 +109,10 @@ public final class VectorMath {
             for (; i <= to - S.length(); i += S.length()) {
                 FloatVector h = FloatVector.fromMemorySegment(S, x, 4 * i, NATIVE).sub(mu).mul(r);
                 FloatVector dz = FloatVector.fromMemorySegment(S, dy, 4 * i, NATIVE);
+                if (silu) {
+                    FloatVector z = h.fma(ga, be), s = one.div(exp(z.neg()).add(1f));
+                    dz = dz.mul(s.add(z.mul(s).mul(one.sub(s))));
+                }
                 dz.intoMemorySegment(out, 4 * i, NATIVE);
                 a0 = dz.fma(h, a0);
                 a1 = a1.add(dz);
@@ -156,6 +123,10 @@ public final class VectorMath {
             p1 += laneSum(lanes);
             for (; i < to; i++) {
                 float h = (x.getAtIndex(F, i) - mu) * r, dz = dy.getAtIndex(F, i);
+                if (silu) {
+                    float z = Math.fma(h, gamma, beta), s = 1f / (exp(-z) + 1f);
+                    dz = dz * (s + z * s * (1f - s));
+                }
                 out.setAtIndex(F, i, dz);
                 p0 += dz * h;
                 p1 += dz;

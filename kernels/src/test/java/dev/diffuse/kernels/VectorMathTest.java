@@ -22,8 +22,8 @@ class VectorMathTest {
         MemorySegment xs = MemorySegment.ofArray(x.clone()), out = MemorySegment.ofArray(new float[x.length]);
         float[] ones = new float[x.length];
         java.util.Arrays.fill(ones, 1f);
-        if (backward) VectorMath.siluBackward(out, xs, MemorySegment.ofArray(ones), 0, x.length, 0f, 1f, 1f, 0f, null, 0, 0);
-        else VectorMath.siluForward(out, xs, 0, x.length, 0f, 1f, 1f, 0f);
+        if (backward) VectorMath.affineSiluBackward(true, out, xs, MemorySegment.ofArray(ones), 0, x.length, 0f, 1f, 1f, 0f, null, 0, 0);
+        else VectorMath.affineSiluForward(true, out, xs, 0, x.length, 0f, 1f, 1f, 0f);
         return out.toArray(F);
     }
 
@@ -81,7 +81,7 @@ class VectorMathTest {
         float[] x = grid(-3, 5, n), dy = grid(1, -1, n);
         float mu = 0.7f, r = 1.3f, ga = 0.8f, be = -0.2f;
         MemorySegment out = MemorySegment.ofArray(new float[n]), sums = MemorySegment.ofArray(new float[4]);
-        VectorMath.siluBackward(out, MemorySegment.ofArray(x), MemorySegment.ofArray(dy), 0, n, mu, r, ga, be, sums, 1, 2);
+        VectorMath.affineSiluBackward(true, out, MemorySegment.ofArray(x), MemorySegment.ofArray(dy), 0, n, mu, r, ga, be, sums, 1, 2);
         double p0 = 0, p1 = 0;
         float[] dz = out.toArray(F);
         for (int i = 0; i < n; i++) {
@@ -131,10 +131,10 @@ class VectorMathTest {
         int n = 1100;
         float[] x = grid(-3, 5, n), dy = grid(2, -1, n);
         MemorySegment out = MemorySegment.ofArray(new float[n]), sums = MemorySegment.ofArray(new float[2]);
-        VectorMath.affineForward(out, MemorySegment.ofArray(x), 0, n, 0.5f, 2f, 0.25f, 1f);
+        VectorMath.affineSiluForward(false, out, MemorySegment.ofArray(x), 0, n, 0.5f, 2f, 0.25f, 1f);
         float[] y = out.toArray(F);
         for (int k = 0; k < n; k++) assertEquals(Math.fma((x[k] - 0.5f) * 2f, 0.25f, 1f), y[k], "affine " + k);
-        VectorMath.affineBackward(out, MemorySegment.ofArray(x), MemorySegment.ofArray(dy), 0, n, 0.5f, 2f, sums, 0, 1);
+        VectorMath.affineSiluBackward(false, out, MemorySegment.ofArray(x), MemorySegment.ofArray(dy), 0, n, 0.5f, 2f, 0.7f, -0.3f, sums, 0, 1);
         assertEquals(java.util.Arrays.toString(dy), java.util.Arrays.toString(out.toArray(F)), "dz = dy");
         double p0 = 0, p1 = 0;
         for (int k = 0; k < n; k++) {

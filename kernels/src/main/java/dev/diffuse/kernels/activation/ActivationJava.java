@@ -10,7 +10,7 @@ import dev.diffuse.runtime.Tensor;
 /**
  * Java {@link Activation}: {@code siluReference} and {@code siluBackwardReference} are the readable spec (plain
  * loops, double Math.exp); the device runs {@code silu} and {@code siluBackward}, the same formulas over vector
- * lanes ({@link VectorMath#siluForward}: exp within 2 ulp, the same bits in every JIT mode), in place on the tensors'
+ * lanes ({@link VectorMath#affineSiluForward}: exp within 2 ulp, the same bits in every JIT mode), in place on the tensors'
  * memory. Work is split into fixed chunks of {@value #CHUNK} elements, so every element is computed the same way
  * whatever the thread count.
  */
@@ -51,11 +51,11 @@ final class ActivationJava {
 
     static void silu(JavaDevice d, Tensor y, Tensor x) {
         MemorySegment ys = y.segment(), xs = x.segment();
-        chunks(d, y.numel(), (from, to) -> VectorMath.siluForward(ys, xs, from, to - from, 0f, 1f, 1f, 0f));
+        chunks(d, y.numel(), (from, to) -> VectorMath.affineSiluForward(true, ys, xs, from, to - from, 0f, 1f, 1f, 0f));
     }
 
     static void siluBackward(JavaDevice d, Tensor dx, Tensor dy, Tensor x) {
         MemorySegment dxs = dx.segment(), dys = dy.segment(), xs = x.segment();
-        chunks(d, dx.numel(), (from, to) -> VectorMath.siluBackward(dxs, xs, dys, from, to - from, 0f, 1f, 1f, 0f, null, 0, 0));
+        chunks(d, dx.numel(), (from, to) -> VectorMath.affineSiluBackward(true, dxs, xs, dys, from, to - from, 0f, 1f, 1f, 0f, null, 0, 0));
     }
 }

@@ -19,8 +19,8 @@ import dev.diffuse.runtime.Tensor;
  * group of the U-Nets is 6-32 KB), so a call moves about the compulsory bytes.
  * <ul>
  *   <li>Forward: pass 1 sums x - x_0, pass 2 sums (x - mu)^2 (no cancellation for large means), pass 3
- *   writes y = act(fma((x - mu) rstd, gamma_c, beta_c)) channel by channel ({@link VectorMath#siluForward}).</li>
- *   <li>Backward: pass 1 ({@link VectorMath#siluBackward}) writes dz into dx (as scratch) and the per-channel partials
+ *   writes y = act(fma((x - mu) rstd, gamma_c, beta_c)) channel by channel ({@link VectorMath#affineSiluForward}).</li>
+ *   <li>Backward: pass 1 ({@link VectorMath#affineSiluBackward}) writes dz into dx (as scratch) and the per-channel partials
  *   sum dz*xhat, sum dz; pass 2 turns dz into dx = rstd (dz gamma - mean(dxhat) - xhat mean(dxhat xhat)) in place.</li>
  * </ul>
  * Sums: float lanes over blocks of {@link VectorMath#BLOCK} elements, each block's lanes added in lane order into a
@@ -55,8 +55,7 @@ final class GroupNormVector {
         rs.setAtIndex(F, bg, r);
         for (int cl = 0; cl < cg; cl++) {
             float ga = gs.getAtIndex(F, c0 + cl), be = bs.getAtIndex(F, c0 + cl);
-            if (silu) VectorMath.siluForward(ys, xs, base / 4 + (long) cl * hw, hw, mu, r, ga, be);
-            else VectorMath.affineForward(ys, xs, base / 4 + (long) cl * hw, hw, mu, r, ga, be);
+            VectorMath.affineSiluForward(silu, ys, xs, base / 4 + (long) cl * hw, hw, mu, r, ga, be);
         }
     }
 
@@ -79,9 +78,7 @@ final class GroupNormVector {
         for (int cl = 0; cl < cg; cl++) {
             float ga = gs.getAtIndex(F, c0 + cl), be = bs.getAtIndex(F, c0 + cl);
             // pass 1: dz (written into dx as scratch) and the channel's partials sum dz*xhat, sum dz (into scratch)
-            long at = base / 4 + (long) cl * hw;
-            if (silu) VectorMath.siluBackward(dxs, xs, dys, at, hw, mu, r, ga, be, ps, p0At + cl, p1At - p0At);
-            else VectorMath.affineBackward(dxs, xs, dys, at, hw, mu, r, ps, p0At + cl, p1At - p0At);
+            VectorMath.affineSiluBackward(silu, dxs, xs, dys, base / 4 + (long) cl * hw, hw, mu, r, ga, be, ps, p0At + cl, p1At - p0At);
             s0 += ga * (double) ps.getAtIndex(F, p0At + cl);
             s1 += ga * (double) ps.getAtIndex(F, p1At + cl);
         }
