@@ -4,10 +4,10 @@
 # 1. checks that bench/pytorch/unet.py and `diffuse forward` compute the same function on the shipped model;
 # 2. per round (engines alternate which goes first): `diffuse bench --side-by-side` and bench_torch.py (the cases of
 #    issue 9's table, JSON lines), then the whole `sample --steps 25 --n 64` process of each engine (wall time and
-#    peak RSS from /usr/bin/time);
+#    peak RSS from /usr/bin/time); with DIFFUSE_TIMING_LOCK set, each of these four parts holds the lock on its own;
 # 3. prints the ratio table (report.py), also written to OUT/table.md.
-# Both engines use 2 threads (PyTorch: torch.set_num_threads). Set DIFFUSE_TIMING_LOCK=/path/to/lockfile to hold a
-# flock around each round (so other timing runs on a shared machine do not overlap it). Needs Debian's python3-torch
+# Both engines use 2 threads (PyTorch: torch.set_num_threads). Set DIFFUSE_TIMING_LOCK=/path/to/lockfile to take a
+# flock around each part (so other timing runs on a shared machine do not overlap it). Needs Debian's python3-torch
 # (/usr/bin/python3) and a JDK 25; this is a benchmark, not a test.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -42,27 +42,32 @@ time_process() {
   echo "{\"engine\": \"$engine\", \"kind\": \"sample\", \"seconds\": $secs, \"rss_mb\": $((kb / 1024))}" >> "$file"
 }
 
-round() {
-  local r=$1 java="$out/diffuse-$1.jsonl" torch="$out/torch-$1.jsonl"
-  local jcmd=(./diffuse bench --side-by-side --device java --model "$model" $quick)
-  local tcmd=("$py" "$here/bench_torch.py" --model "$model" --threads $threads --budget $budget)
-  if [ $((r % 2)) -eq 1 ]; then "${jcmd[@]}" > "$java" 2>/dev/null; "${tcmd[@]}" > "$torch"
-  else "${tcmd[@]}" > "$torch"; "${jcmd[@]}" > "$java" 2>/dev/null; fi
-  if [ $sample -eq 1 ]; then
-    local js=(./diffuse sample --model "$model" --sampler ddim --steps 25 --n 64 --device java --out "$out/diffuse-grid.png")
-    local ts=("$py" "$here/sample_torch.py" --model "$model" --steps 25 --n 64 --threads $threads --out "$out/torch-grid.png")
-    if [ $((r % 2)) -eq 1 ]; then time_process diffuse "$java" "${js[@]}"; time_process torch "$torch" "${ts[@]}"
-    else time_process torch "$torch" "${ts[@]}"; time_process diffuse "$java" "${js[@]}"; fi
-  fi
+# locked CMD...: runs CMD under the timing lock when DIFFUSE_TIMING_LOCK is set (each part of a round takes it
+# separately, so no one hold lasts long on a shared machine)
+locked() {
+  if [ -n "${DIFFUSE_TIMING_LOCK:-}" ]; then flock "$DIFFUSE_TIMING_LOCK" "$@"; else "$@"; fi
 }
+
+# java_cases ROUND CASES / torch_cases ROUND CASES: the cases whose names contain one of the comma-separated CASES
+java_cases() { ./diffuse bench --side-by-side="$2" --device java --model "$model" $quick 2>/dev/null | grep '^{' >> "$out/diffuse-$1.jsonl"; }
+torch_cases() { "$py" "$here/bench_torch.py" --model "$model" --threads $threads --budget $budget --cases "$2" >> "$out/torch-$1.jsonl"; }
+java_sample() {
+  time_process diffuse "$out/diffuse-$1.jsonl" ./diffuse sample --model "$model" --sampler ddim --steps 25 --n 64 --device java \
+    --out "$out/diffuse-grid.png"
+}
+torch_sample() {
+  time_process torch "$out/torch-$1.jsonl" "$py" "$here/sample_torch.py" --model "$model" --steps 25 --n 64 --threads $threads \
+    --out "$out/torch-grid.png"
+}
+export -f java_cases torch_cases java_sample torch_sample time_process
+export out here py model quick budget threads
 
 for r in $(seq 1 "$rounds"); do
   echo "round $r of $rounds ..." >&2
-  if [ -n "${DIFFUSE_TIMING_LOCK:-}" ]; then
-    export -f round time_process; export out here py model quick budget threads sample
-    flock "$DIFFUSE_TIMING_LOCK" bash -c "round $r"
-  else
-    round "$r"
-  fi
+  if [ $((r % 2)) -eq 1 ]; then order="java torch"; else order="torch java"; fi   # alternate which engine goes first
+  for cases in unet_fwd train_step conv,gemm,attention,gn_silu; do   # three parts: no lock hold of more than a few minutes
+    for e in $order; do locked bash -c "${e}_cases $r $cases"; done
+  done
+  if [ $sample -eq 1 ]; then for e in $order; do locked bash -c "${e}_sample $r"; done; fi
 done
 "$py" "$here/report.py" "$out" | tee "$out/table.md"
