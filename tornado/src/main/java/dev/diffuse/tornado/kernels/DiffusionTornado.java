@@ -1,0 +1,143 @@
+package dev.diffuse.tornado.kernels;
+
+import dev.diffuse.tornado.Tasks;
+import uk.ac.manchester.tornado.api.annotations.Parallel;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+import uk.ac.manchester.tornado.api.types.arrays.IntArray;
+
+/**
+ * The fused diffusion updates of {@code diffusion.cl} for TornadoVM, with the noise drawn in the kernel from the
+ * same counter-based stream ({@link PhiloxTornado}), so a seed gives the same z on every device:
+ * <pre>
+ *   q_sample        x_t = a[b] x0 + s[b] eps                 eps given, or drawn (element i: normal i of the stream)
+ *   step            x'  = a x + b m + b2 m2 + c z
+ *   step_clip_x0    x0  = clamp(p x + q m, lo, hi);  x' = a x + b x0 + d m + c z
+ * </pre>
+ * One work-item per Philox block (four consecutive elements); z is not computed when c = 0. Tensors are element
+ * offsets into one array {@code v}; outputs may alias inputs (each element is read before it is written by the same
+ * work-item).
+ *
+ * <p>{@link #stepClipX0Table} is the in-loop form for samplers: TornadoVM folds scalar arguments into the compiled
+ * kernel, so the per-step scalars are read from row {@code counter[0]} of a device table
+ * {@code [timestep, p, q, lo, hi, a, b, d, c]} ({@link #ROW} floats per step) and the noise stream is
+ * {@code streamBase + counter[0]}: the loop runs with no host transfer at all.
+ */
+public final class DiffusionTornado {
+    /** Floats per step in a sampler table: timestep, p, q, lo, hi, a, b, d, c. */
+    public static final int ROW = 9;
+    static final int WG = 256;
+
+    private DiffusionTornado() {}
+
+    public static void stepKernel(FloatArray v, int out, int x, int m, int m2, float a, float b, float b2, float c,
+                                  int hasM2, int n, long seed, long stream) {
+        for (@Parallel int blk = 0; blk < (n + 3) / 4; blk++) {
+            int[] w = new int[4];
+            if (c != 0f) PhiloxTornado.block(seed, stream, blk, w);
+            for (int lane = 0; lane < 4; lane++) {
+                int i = blk * 4 + lane;
+                if (i < n) {
+                    float r = a * v.get(x + i) + b * v.get(m + i);
+                    if (hasM2 != 0) r += b2 * v.get(m2 + i);
+                    if (c != 0f) r += c * PhiloxTornado.normal(w, lane);
+                    v.set(out + i, r);
+                }
+            }
+        }
+    }
+
+    public static void stepClipX0Kernel(FloatArray v, int out, int x, int m, float p, float q, float lo, float hi,
+                                        float a, float b, float d, float c, int n, long seed, long stream) {
+        for (@Parallel int blk = 0; blk < (n + 3) / 4; blk++) {
+            int[] w = new int[4];
+            if (c != 0f) PhiloxTornado.block(seed, stream, blk, w);
+            for (int lane = 0; lane < 4; lane++) {
+                int i = blk * 4 + lane;
+                if (i < n) {
+                    float xi = v.get(x + i), mi = v.get(m + i);
+                    float x0 = Math.min(Math.max(p * xi + q * mi, lo), hi);
+                    float r = a * xi + b * x0 + d * mi;
+                    if (c != 0f) r += c * PhiloxTornado.normal(w, lane);
+                    v.set(out + i, r);
+                }
+            }
+        }
+    }
+
+    public static void stepClipX0Table(FloatArray v, int out, int x, int m, FloatArray table, IntArray counter,
+                                       int n, long seed, long streamBase) {
+        for (@Parallel int blk = 0; blk < (n + 3) / 4; blk++) {
+            int k = counter.get(0), row = k * ROW;
+            float p = table.get(row + 1), q = table.get(row + 2), lo = table.get(row + 3), hi = table.get(row + 4);
+            float a = table.get(row + 5), b = table.get(row + 6), d = table.get(row + 7), c = table.get(row + 8);
+            int[] w = new int[4];
+            if (c != 0f) PhiloxTornado.block(seed, streamBase + k, blk, w);
+            for (int lane = 0; lane < 4; lane++) {
+                int i = blk * 4 + lane;
+                if (i < n) {
+                    float xi = v.get(x + i), mi = v.get(m + i);
+                    float x0 = Math.min(Math.max(p * xi + q * mi, lo), hi);
+                    float r = a * xi + b * x0 + d * mi;
+                    if (c != 0f) r += c * PhiloxTornado.normal(w, lane);
+                    v.set(out + i, r);
+                }
+            }
+        }
+    }
+
+    /** drawn = 0: eps read at epsIn; drawn = 1: eps drawn, and written to epsOut when writeEps = 1. */
+    public static void qSampleKernel(FloatArray v, int out, int epsOut, int x0, int epsIn, int a, int s, int perSample,
+                                     int n, long seed, long stream, int drawn, int writeEps) {
+        for (@Parallel int blk = 0; blk < (n + 3) / 4; blk++) {
+            int[] w = new int[4];
+            if (drawn != 0) PhiloxTornado.block(seed, stream, blk, w);
+            for (int lane = 0; lane < 4; lane++) {
+                int i = blk * 4 + lane;
+                if (i < n) {
+                    int b = i / perSample;
+                    float e;
+                    if (drawn != 0) {
+                        e = PhiloxTornado.normal(w, lane);
+                        if (writeEps != 0) v.set(epsOut + i, e);
+                    } else {
+                        e = v.get(epsIn + i);
+                    }
+                    v.set(out + i, v.get(a + b) * v.get(x0 + i) + v.get(s + b) * e);
+                }
+            }
+        }
+    }
+
+    /** x' = a x + b m + b2 m2 + c z ({@code m2} &lt; 0: none). */
+    public static void step(Tasks t, FloatArray v, int out, int x, int m, int m2, float a, float b, float b2, float c,
+                            int n, long seed, long stream) {
+        String id = t.name("sampler_step");
+        t.graph().task(id, DiffusionTornado::stepKernel, v, out, x, m, Math.max(m2, 0), a, b, b2, c, m2 >= 0 ? 1 : 0, n, seed, stream);
+        t.grid(id, Tasks.loop1d((n + 3) / 4, WG));
+    }
+
+    /** x0 = clamp(p x + q m, lo, hi); x' = a x + b x0 + d m + c z; f = {p, q, lo, hi, a, b, d, c}. */
+    public static void stepClipX0(Tasks t, FloatArray v, int out, int x, int m, float[] f, int n, long seed, long stream) {
+        String id = t.name("sampler_step_clip_x0");
+        t.graph().task(id, DiffusionTornado::stepClipX0Kernel, v, out, x, m, f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], n, seed, stream);
+        t.grid(id, Tasks.loop1d((n + 3) / 4, WG));
+    }
+
+    /** {@link #stepClipX0} with the scalars of step counter[0] read from {@code table} (see the class comment). */
+    public static void stepClipX0Table(Tasks t, FloatArray v, int out, int x, int m, FloatArray table, IntArray counter,
+                                       int n, long seed, long streamBase) {
+        String id = t.name("sampler_step_table");
+        t.graph().task(id, DiffusionTornado::stepClipX0Table, v, out, x, m, table, counter, n, seed, streamBase);
+        t.grid(id, Tasks.loop1d((n + 3) / 4, WG));
+    }
+
+    /** x_t = a[b] x0 + s[b] eps; {@code epsIn} &lt; 0 draws eps (and writes it to {@code epsOut} unless that is &lt; 0). */
+    public static void qSample(Tasks t, FloatArray v, int out, int epsOut, int x0, int epsIn, int a, int s, int perSample,
+                               int n, long seed, long stream) {
+        String id = t.name("q_sample");
+        int drawn = epsIn < 0 ? 1 : 0, write = drawn == 1 && epsOut >= 0 ? 1 : 0;
+        t.graph().task(id, DiffusionTornado::qSampleKernel, v, out, Math.max(epsOut, 0), x0, Math.max(epsIn, 0), a, s, perSample,
+                n, seed, stream, drawn, write);
+        t.grid(id, Tasks.loop1d((n + 3) / 4, WG));
+    }
+}

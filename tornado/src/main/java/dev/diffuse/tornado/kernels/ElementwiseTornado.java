@@ -1,0 +1,78 @@
+package dev.diffuse.tornado.kernels;
+
+import dev.diffuse.tornado.Tasks;
+import uk.ac.manchester.tornado.api.annotations.Parallel;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+
+/**
+ * Elementwise ops of the U-Net forward for TornadoVM ({@code @Parallel} loops: one work-item per element, no
+ * work-group cooperation needed), as {@code activation.cl}, {@code elementwise.cl} and {@code add_bcast} of
+ * {@code shape.cl}:
+ * <pre>
+ *   silu          y = x sigmoid(x)                    (sigmoid in double, as the Java reference)
+ *   add           z = x + y
+ *   affine        y = a x + c                         (center_input_sample: 2x - 1; 1/s output scales)
+ *   add_bcast     y[b, c, hw] = x[b, c, hw] + e[b, c]
+ *   copy          y = x
+ * </pre>
+ * Tensors are element offsets into one array; outputs may alias inputs.
+ */
+public final class ElementwiseTornado {
+    static final int WG = 256;
+
+    private ElementwiseTornado() {}
+
+    public static void siluKernel(FloatArray a, int y, int x, int n) {
+        for (@Parallel int i = 0; i < n; i++) {
+            float v = a.get(x + i);
+            a.set(y + i, v * (float) (1.0 / (1.0 + Math.exp(-v))));
+        }
+    }
+
+    public static void addKernel(FloatArray a, int z, int x, int y, int n) {
+        for (@Parallel int i = 0; i < n; i++) a.set(z + i, a.get(x + i) + a.get(y + i));
+    }
+
+    public static void affineKernel(FloatArray a, int y, int x, float s, float c, int n) {
+        for (@Parallel int i = 0; i < n; i++) a.set(y + i, s * a.get(x + i) + c);
+    }
+
+    public static void addBroadcastKernel(FloatArray a, int y, int x, int e, int hw, int n) {
+        for (@Parallel int i = 0; i < n; i++) a.set(y + i, a.get(x + i) + a.get(e + i / hw));
+    }
+
+    public static void copyKernel(FloatArray a, int y, int x, int n) {
+        for (@Parallel int i = 0; i < n; i++) a.set(y + i, a.get(x + i));
+    }
+
+    public static void silu(Tasks t, FloatArray a, int y, int x, int n) {
+        String id = t.name("silu");
+        t.graph().task(id, ElementwiseTornado::siluKernel, a, y, x, n);
+        t.grid(id, Tasks.loop1d(n, WG));
+    }
+
+    public static void add(Tasks t, FloatArray a, int z, int x, int y, int n) {
+        String id = t.name("add");
+        t.graph().task(id, ElementwiseTornado::addKernel, a, z, x, y, n);
+        t.grid(id, Tasks.loop1d(n, WG));
+    }
+
+    public static void affine(Tasks t, FloatArray a, int y, int x, float s, float c, int n) {
+        String id = t.name("affine");
+        t.graph().task(id, ElementwiseTornado::affineKernel, a, y, x, s, c, n);
+        t.grid(id, Tasks.loop1d(n, WG));
+    }
+
+    /** y (B, C, HW) = x + e[b, c] with e (B, C); n = B C HW. */
+    public static void addBroadcast(Tasks t, FloatArray a, int y, int x, int e, int hw, int n) {
+        String id = t.name("add_bcast");
+        t.graph().task(id, ElementwiseTornado::addBroadcastKernel, a, y, x, e, hw, n);
+        t.grid(id, Tasks.loop1d(n, WG));
+    }
+
+    public static void copy(Tasks t, FloatArray a, int y, int x, int n) {
+        String id = t.name("copy");
+        t.graph().task(id, ElementwiseTornado::copyKernel, a, y, x, n);
+        t.grid(id, Tasks.loop1d(n, WG));
+    }
+}

@@ -1,0 +1,77 @@
+package dev.diffuse.tornado.kernels;
+
+import uk.ac.manchester.tornado.api.math.TornadoMath;
+
+/**
+ * Philox4x32-10 written for TornadoVM kernels: the same bits as {@link dev.diffuse.runtime.Philox} and
+ * {@code philox.cl} (key = (seed.lo, seed.hi), counter = (block.lo, block.hi, stream.lo, stream.hi); element i of a
+ * stream is lane i&amp;3 of block i&gt;&gt;2). Java has no unsigned 32x32-&gt;64 multiply, so the high and low
+ * halves come from a 64-bit product of zero-extended words; TornadoVM turns it into 64-bit OpenCL arithmetic.
+ *
+ * <p>Normals use Box-Muller on lane pairs (0,1) and (2,3) with log, sqrt and cos/sin evaluated in double and
+ * rounded once, as the Java reference does (so the TornadoVM stream equals the Java one to the last bit whenever the
+ * device's double math is correctly rounded, and to a float ulp otherwise). The helpers are static and small so
+ * that Graal inlines them into every kernel.
+ */
+public final class PhiloxTornado {
+    static final long M0 = 0xD2511F53L, M1 = 0xCD9E8D57L;
+    static final int W0 = 0x9E3779B9, W1 = 0xBB67AE85;
+    static final double TWO_PI = 6.283185307179586;
+
+    private PhiloxTornado() {}
+
+    /** The 10 rounds on counter (c0..c3) under key (k0, k1); writes the four words into {@code w[0..3]}. */
+    public static void block(int c0, int c1, int c2, int c3, int k0, int k1, int[] w) {
+        for (int r = 0; r < 10; r++) {
+            if (r > 0) {
+                k0 += W0;
+                k1 += W1;
+            }
+            long p0 = M0 * (c0 & 0xFFFFFFFFL);
+            long p1 = M1 * (c2 & 0xFFFFFFFFL);
+            int hi0 = (int) (p0 >>> 32), lo0 = (int) p0;
+            int hi1 = (int) (p1 >>> 32), lo1 = (int) p1;
+            c0 = hi1 ^ c1 ^ k0;
+            c1 = lo1;
+            c2 = hi0 ^ c3 ^ k1;
+            c3 = lo0;
+        }
+        w[0] = c0;
+        w[1] = c1;
+        w[2] = c2;
+        w[3] = c3;
+    }
+
+    /** Block {@code blockIndex} of stream {@code stream} under {@code seed} into {@code w[0..3]}. */
+    public static void block(long seed, long stream, long blockIndex, int[] w) {
+        block((int) blockIndex, (int) (blockIndex >>> 32), (int) stream, (int) (stream >>> 32), (int) seed, (int) (seed >>> 32), w);
+    }
+
+    /**
+     * 24-bit uniform in (0, 1): {@code (bits >>> 8) 2^-24 + 2^-25}, exact in float. Written as a masked signed shift:
+     * TornadoVM 5.2.1's OpenCL backend emits Java's {@code >>>} as C's {@code >>} on the operand's type
+     * ({@code OCLArithmeticTool.emitUShr}), which is an arithmetic shift on {@code int}, so {@code bits >>> 8} came
+     * out negative for half of the words (and their normals NaN).
+     */
+    public static float uniform(int bits) {
+        return (float) ((bits >> 8) & 0xFFFFFF) * 0x1p-24f + 0x1p-25f;
+    }
+
+    /** Box-Muller radius {@code sqrt(-2 ln u)} of a uniform word, as the Java reference rounds it. */
+    public static float radius(int bits) {
+        float l = (float) TornadoMath.log((double) uniform(bits));
+        return (float) TornadoMath.sqrt((double) (-2f * l));
+    }
+
+    /** Box-Muller angle {@code 2 pi u}, in float as the Java reference. */
+    public static float angle(int bits) {
+        return (float) TWO_PI * uniform(bits);
+    }
+
+    /** The normal of lane {@code lane} (0..3) of a block's words. */
+    public static float normal(int[] w, int lane) {
+        int pair = lane & 2;
+        float r = radius(w[pair]), theta = angle(w[pair + 1]);
+        return (lane & 1) == 0 ? r * (float) TornadoMath.cos((double) theta) : r * (float) TornadoMath.sin((double) theta);
+    }
+}
