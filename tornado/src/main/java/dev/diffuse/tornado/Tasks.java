@@ -19,12 +19,20 @@ import uk.ac.manchester.tornado.api.WorkerGrid2D;
  */
 public final class Tasks {
     private final TaskGraph graph;
-    private final GridScheduler grids = new GridScheduler();
+    private final GridScheduler grids;
     private int next;
 
     public Tasks(String graphName) {
-        this.graph = new TaskGraph(graphName);
+        this(graphName, new GridScheduler());
     }
+
+    /** A graph whose grids go into {@code grids}, shared by all graphs of one execution plan. */
+    public Tasks(String graphName, GridScheduler grids) {
+        this.graph = new TaskGraph(graphName);
+        this.grids = grids;
+    }
+
+    public String name() { return graph.getTaskGraphName(); }
 
     public TaskGraph graph() { return graph; }
 

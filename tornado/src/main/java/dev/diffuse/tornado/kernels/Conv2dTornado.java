@@ -30,7 +30,7 @@ public final class Conv2dTornado {
     private Conv2dTornado() {}
 
     public static void forwardKernel(KernelContext kc, FloatArray act, FloatArray par, int y, int x, int w, int bias,
-                                     int extra, int res, int nb, int cin, int h, int wd, int cout, int oh, int ow,
+                                     int extra, int extraStride, int res, int nb, int cin, int h, int wd, int cout, int oh, int ow,
                                      int k, int s, int pad) {
         int tx = kc.localIdx, ty = kc.localIdy, lid = ty * WN + tx;
         int n0 = kc.groupIdx * TN, m0 = kc.groupIdy * TM;
@@ -75,7 +75,7 @@ public final class Conv2dTornado {
                 if (m < cout && n < bigN) {
                     int b = n / p, pq = n - b * p, o = (b * cout + m) * p + pq;
                     float v = acc[i * RN + j] + par.get(bias + m);
-                    if (extra >= 0) v += act.get(extra + b * cout + m);
+                    if (extra >= 0) v += act.get(extra + b * extraStride + m);
                     if (res >= 0) v += act.get(res + o);
                     act.set(y + o, v);
                 }
@@ -83,18 +83,25 @@ public final class Conv2dTornado {
         }
     }
 
-    /**
-     * y = conv(x, w) + bias [+ e[b, co] at {@code extra}] [+ r at {@code res}]; {@code extra}, {@code res} &lt; 0 for
-     * none. x (nb, cin, h, wd) and y (nb, cout, OH, OW) in {@code act}; w (cout, cin, K, K) and bias in {@code par}.
-     */
-    public static void forward(Tasks t, FloatArray act, FloatArray par, int y, int x, int w, int bias, int extra, int res,
+    /** y = conv(x, w) + bias: {@link #forward(Tasks, FloatArray, FloatArray, int, int, int, int, int, int, int, int, int, int, int, int, Conv2dSpec)} without epilogue. */
+    public static void forward(Tasks t, FloatArray act, FloatArray par, int y, int x, int w, int bias,
                                int nb, int cin, int h, int wd, int cout, Conv2dSpec spec) {
+        forward(t, act, par, y, x, w, bias, -1, 0, -1, nb, cin, h, wd, cout, spec);
+    }
+
+    /**
+     * y = conv(x, w) + bias [+ e[b, co] at {@code extra + b extraStride + co}] [+ r at {@code res}] ({@code extra},
+     * {@code res} &lt; 0: none). x (nb, cin, h, wd) and y (nb, cout, OH, OW) in {@code act}; w (cout, cin, K, K) and
+     * bias in {@code par}.
+     */
+    public static void forward(Tasks t, FloatArray act, FloatArray par, int y, int x, int w, int bias, int extra, int extraStride,
+                               int res, int nb, int cin, int h, int wd, int cout, Conv2dSpec spec) {
         if (spec.padTop() != spec.padLeft())
             throw new IllegalArgumentException("conv2d (TornadoVM): top and left padding must be equal, got " + spec
                     + "; diffusers' convolutions (same, downsample with padding 0 or 1, 1x1) all have them equal");
         int oh = spec.outH(h), ow = spec.outW(wd);
         String id = t.name("conv2d_" + spec.kernel() + "x" + spec.kernel() + "s" + spec.stride());
-        t.graph().task(id, Conv2dTornado::forwardKernel, new KernelContext(), act, par, y, x, w, bias, extra, res,
+        t.graph().task(id, Conv2dTornado::forwardKernel, new KernelContext(), act, par, y, x, w, bias, extra, extraStride, res,
                 nb, cin, h, wd, cout, oh, ow, spec.kernel(), spec.stride(), spec.padTop());
         long n = (long) nb * oh * ow;
         t.grid(id, Tasks.grid2d((n + TN - 1) / TN * WN, (long) (cout + TM - 1) / TM * WM, WN, WM));

@@ -18,9 +18,11 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  * work-item).
  *
  * <p>{@link #stepClipX0Table} is the in-loop form for samplers: TornadoVM folds scalar arguments into the compiled
- * kernel, so the per-step scalars are read from row {@code counter[0]} of a device table
- * {@code [timestep, p, q, lo, hi, a, b, d, c]} ({@link #ROW} floats per step) and the noise stream is
- * {@code streamBase + counter[0]}: the loop runs with no host transfer at all.
+ * kernel, so everything that changes from step to step or run to run is read from device arrays instead: the
+ * per-step scalars from row k = counter[0] of a table {@code [timestep, p, q, lo, hi, a, b, d, c]} ({@link #ROW}
+ * floats per step), the seed from {@code run}; the noise of step k is stream k + 1 (the prior: stream 0), and a
+ * one-item task advances the counter. So the loop runs with no host transfer at all, and one compiled plan serves any
+ * seed and any DDIM settings.
  */
 public final class DiffusionTornado {
     /** Floats per step in a sampler table: timestep, p, q, lo, hi, a, b, d, c. */
@@ -64,14 +66,13 @@ public final class DiffusionTornado {
         }
     }
 
-    public static void stepClipX0Table(FloatArray v, int out, int x, int m, FloatArray table, IntArray counter,
-                                       int n, long seed, long streamBase) {
+    public static void stepClipX0Table(FloatArray v, int out, int x, int m, FloatArray table, IntArray counter, IntArray run, int n) {
         for (@Parallel int blk = 0; blk < (n + 3) / 4; blk++) {
             int k = counter.get(0), row = k * ROW;
             float p = table.get(row + 1), q = table.get(row + 2), lo = table.get(row + 3), hi = table.get(row + 4);
             float a = table.get(row + 5), b = table.get(row + 6), d = table.get(row + 7), c = table.get(row + 8);
             int[] w = new int[4];
-            if (c != 0f) PhiloxTornado.block(seed, streamBase + k, blk, w);
+            if (c != 0f) PhiloxTornado.block(blk, 0, k + 1, 0, run.get(0), run.get(1), w);
             for (int lane = 0; lane < 4; lane++) {
                 int i = blk * 4 + lane;
                 if (i < n) {
@@ -83,6 +84,33 @@ public final class DiffusionTornado {
                 }
             }
         }
+    }
+
+    /** The prior of a run: x = N(0, 1) from stream 0 under the run's seed (run[0] = seed low word, run[1] = high). */
+    public static void priorKernel(FloatArray v, int x, IntArray run, int n) {
+        for (@Parallel int blk = 0; blk < (n + 3) / 4; blk++) {
+            int[] w = new int[4];
+            PhiloxTornado.block(blk, 0, 0, 0, run.get(0), run.get(1), w);
+            for (int lane = 0; lane < 4; lane++) {
+                int i = blk * 4 + lane;
+                if (i < n) v.set(x + i, PhiloxTornado.normal(w, lane));
+            }
+        }
+    }
+
+    /** The network's timesteps (nb) = column 0 of table row counter[0]. */
+    public static void timestepKernel(FloatArray v, int out, FloatArray table, IntArray counter, int nb) {
+        for (@Parallel int b = 0; b < nb; b++) v.set(out + b, table.get(counter.get(0) * ROW));
+    }
+
+    /** counter[0] = value (a single work-item). */
+    public static void setCounterKernel(IntArray counter, int value, int one) {
+        for (@Parallel int i = 0; i < one; i++) counter.set(0, value);
+    }
+
+    /** counter[0] += 1 (a single work-item). */
+    public static void advanceKernel(IntArray counter, int one) {
+        for (@Parallel int i = 0; i < one; i++) counter.set(0, counter.get(0) + 1);
     }
 
     /** drawn = 0: eps read at epsIn; drawn = 1: eps drawn, and written to epsOut when writeEps = 1. */
@@ -123,12 +151,40 @@ public final class DiffusionTornado {
         t.grid(id, Tasks.loop1d((n + 3) / 4, WG));
     }
 
-    /** {@link #stepClipX0} with the scalars of step counter[0] read from {@code table} (see the class comment). */
+    /**
+     * {@link #stepClipX0} with the scalars of step k = counter[0] read from row k of {@code table}, noise from stream k + 1
+     * under the run's seed ({@code run} = [seed low word, seed high word]; see the class comment).
+     */
     public static void stepClipX0Table(Tasks t, FloatArray v, int out, int x, int m, FloatArray table, IntArray counter,
-                                       int n, long seed, long streamBase) {
+                                       IntArray run, int n) {
         String id = t.name("sampler_step_table");
-        t.graph().task(id, DiffusionTornado::stepClipX0Table, v, out, x, m, table, counter, n, seed, streamBase);
+        t.graph().task(id, DiffusionTornado::stepClipX0Table, v, out, x, m, table, counter, run, n);
         t.grid(id, Tasks.loop1d((n + 3) / 4, WG));
+    }
+
+    /** The sampler loop's bookkeeping tasks: the prior of a run, the timesteps of step counter[0], counter updates. */
+    public static void prior(Tasks t, FloatArray v, int x, IntArray run, int n) {
+        String id = t.name("prior");
+        t.graph().task(id, DiffusionTornado::priorKernel, v, x, run, n);
+        t.grid(id, Tasks.loop1d((n + 3) / 4, WG));
+    }
+
+    public static void timesteps(Tasks t, FloatArray v, int out, FloatArray table, IntArray counter, int nb) {
+        String id = t.name("timesteps");
+        t.graph().task(id, DiffusionTornado::timestepKernel, v, out, table, counter, nb);
+        t.grid(id, Tasks.loop1d(nb, WG));
+    }
+
+    public static void resetCounter(Tasks t, IntArray counter) {
+        String id = t.name("reset");
+        t.graph().task(id, DiffusionTornado::setCounterKernel, counter, 0, 1);
+        t.grid(id, Tasks.loop1d(1, 1));
+    }
+
+    public static void advance(Tasks t, IntArray counter) {
+        String id = t.name("advance");
+        t.graph().task(id, DiffusionTornado::advanceKernel, counter, 1);
+        t.grid(id, Tasks.loop1d(1, 1));
     }
 
     /** x_t = a[b] x0 + s[b] eps; {@code epsIn} &lt; 0 draws eps (and writes it to {@code epsOut} unless that is &lt; 0). */

@@ -13,7 +13,7 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  *   add           z = x + y
  *   affine        y = a x + c                         (center_input_sample: 2x - 1; 1/s output scales)
  *   add_bcast     y[b, c, hw] = x[b, c, hw] + e[b, c]
- *   copy          y = x
+ *   copy          y = x                               (within one array, or between two: a pipeline's inputs and outputs)
  * </pre>
  * Tensors are element offsets into one array; outputs may alias inputs.
  */
@@ -45,6 +45,10 @@ public final class ElementwiseTornado {
         for (@Parallel int i = 0; i < n; i++) a.set(y + i, a.get(x + i));
     }
 
+    public static void copyBetweenKernel(FloatArray dst, int y, FloatArray src, int x, int n) {
+        for (@Parallel int i = 0; i < n; i++) dst.set(y + i, src.get(x + i));
+    }
+
     public static void silu(Tasks t, FloatArray a, int y, int x, int n) {
         String id = t.name("silu");
         t.graph().task(id, ElementwiseTornado::siluKernel, a, y, x, n);
@@ -74,5 +78,24 @@ public final class ElementwiseTornado {
         String id = t.name("copy");
         t.graph().task(id, ElementwiseTornado::copyKernel, a, y, x, n);
         t.grid(id, Tasks.loop1d(n, WG));
+    }
+
+    /** dst[y .. y+n) = src[x .. x+n). */
+    public static void copyBetween(Tasks t, FloatArray dst, int y, FloatArray src, int x, int n) {
+        String id = t.name("copy");
+        t.graph().task(id, ElementwiseTornado::copyBetweenKernel, dst, y, src, x, n);
+        t.grid(id, Tasks.loop1d(n, WG));
+    }
+
+    /**
+     * a[0] = a[0]: gives a graph a task that uses {@code a}. TornadoVM allocates and fills a device buffer only for the
+     * objects a graph's tasks use, so a graph that transfers an object (the weights, a table) only to persist it for
+     * the graphs after it needs one (else: {@code NullPointerException} in {@code TornadoVMInterpreter.executeAlloc}
+     * when the next graph consumes it).
+     */
+    public static void touch(Tasks t, FloatArray a) {
+        String id = t.name("touch");
+        t.graph().task(id, ElementwiseTornado::copyKernel, a, 0, 0, 1);
+        t.grid(id, Tasks.loop1d(1, 1));
     }
 }

@@ -50,7 +50,8 @@ class Conv2dTornadoTest {
         int ow8 = par.put(wt), ob = par.put(bias);
         Tasks t = act.tasks();
         t.graph().transferToDevice(uk.ac.manchester.tornado.api.enums.DataTransferMode.EVERY_EXECUTION, par.array());
-        Conv2dTornado.forward(t, act.array(), par.array(), oy, ox, ow8, ob, epilogue ? oe : -1, epilogue ? or : -1, b, cin, h, w, cout, spec);
+        if (epilogue) Conv2dTornado.forward(t, act.array(), par.array(), oy, ox, ow8, ob, oe, cout, or, b, cin, h, w, cout, spec);
+        else Conv2dTornado.forward(t, act.array(), par.array(), oy, ox, ow8, ob, b, cin, h, w, cout, spec);
         act.run(t);
         Close.assertClose(expected, act.read(oy, ny), 2e-4, 1e-4, "conv2d " + spec + (epilogue ? " + e + r" : ""));
     }

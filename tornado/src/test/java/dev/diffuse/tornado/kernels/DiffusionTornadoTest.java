@@ -96,19 +96,19 @@ class DiffusionTornadoTest {
         double[] f = {1.1, -0.4, -0.5, 0.5, 0.2, 0.9, 0.3, 0.4};
         float[] expected;
         try (Tensor tx = Tensor.of(J, x, n); Tensor tm = Tensor.of(J, m, n); Tensor out = Tensor.allocate(J, n)) {
-            SamplerStep.stepClipX0(out, tx, tm, f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], 3, 1 + 2);
+            SamplerStep.stepClipX0(out, tx, tm, f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], 3, 2 + 1);
             expected = out.toArray();
         }
         FloatArray table = new FloatArray(3 * DiffusionTornado.ROW);
         for (int i = 0; i < 8; i++) table.set(2 * DiffusionTornado.ROW + 1 + i, (float) f[i]);
-        IntArray counter = IntArray.fromElements(2);
+        IntArray counter = IntArray.fromElements(2), run = IntArray.fromElements(3, 0);   // row 2, stream 3, seed 3
         TornadoTests a = new TornadoTests();
         int ox = a.put(x), om = a.put(m), oo = a.zeros(n);
         Tasks t = a.tasks();
-        t.graph().transferToDevice(DataTransferMode.EVERY_EXECUTION, table, counter);
-        DiffusionTornado.stepClipX0Table(t, a.array(), oo, ox, om, table, counter, n, 3, 1);
+        t.graph().transferToDevice(DataTransferMode.EVERY_EXECUTION, table, counter, run);
+        DiffusionTornado.stepClipX0Table(t, a.array(), oo, ox, om, table, counter, run, n);
         a.run(t);
-        Close.assertClose(expected, a.read(oo, n), 1e-5, 1e-5, "table step at row 2, stream 1 + 2");
+        Close.assertClose(expected, a.read(oo, n), 1e-5, 1e-5, "table step at row 2 (stream 3) under seed 3 from the run array");
     }
 
     @ParameterizedTest
