@@ -40,9 +40,10 @@ public final class DdimTornado implements AutoCloseable {
     private final IntArray run, counter;
     private final TornadoExecutionPlan plan;
     private final int graphs, tasks;
+    private double firstStep, laterSteps;
 
     /**
-     * @param weights  the U-Net's parameters by name (e.g. {@link ResidentModel#weightsOf})
+     * @param weights  the U-Net's parameters by name (e.g. {@link ParamPack#weightsOf})
      * @param schedule the schedule the network was trained on: the timestep it sees at a noise level
      *                 ({@link DiscreteSchedule#timestepOf}, as {@code models.train.ModelDenoiser})
      * @param n        images, all in one batch
@@ -125,15 +126,28 @@ public final class DdimTornado implements AutoCloseable {
         run.set(0, (int) seed);
         run.set(1, (int) (seed >>> 32));
         for (int i = 0; i < n; i++) labels.set(i, classLabel);
+        long t0 = System.nanoTime();
         plan.withGraph(0).execute();
         TornadoExecutionResult last = null;
-        for (int k = 0; k < sampler.steps(); k++)
+        long t1 = t0;
+        for (int k = 0; k < sampler.steps(); k++) {
             for (int g = 1; g < graphs; g++) last = plan.withGraph(g).execute();
+            if (k == 0) t1 = System.nanoTime();
+        }
+        long t2 = System.nanoTime();
+        firstStep = (t1 - t0) / 1e9;
+        laterSteps = sampler.steps() > 1 ? (t2 - t1) / 1e9 / (sampler.steps() - 1) : 0;
         last.transferToHost(out);
         float[] r = new float[n * m.sampleNumel()];
         for (int i = 0; i < r.length; i++) r[i] = out.get(i);
         return r;
     }
+
+    /** Seconds of the last run's first step (with the run graph; on a plan's first run: with compiling every task). */
+    public double firstStepSeconds() { return firstStep; }
+
+    /** Mean seconds of the last run's other steps. */
+    public double laterStepSeconds() { return laterSteps; }
 
     @Override
     public void close() {

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 
+import dev.diffuse.models.unet.UNet2DModel;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
 /**
@@ -24,6 +25,14 @@ public final class ParamPack {
     /** @param source the host values of a named parameter (e.g. {@code name -> model.namedParameters().get(name).toArray()}) */
     public ParamPack(Function<String, float[]> source) {
         this.source = source;
+    }
+
+    /** The host values of a loaded model's parameters, by diffusers name (copied when a plan asks for them). */
+    public static Function<String, float[]> weightsOf(UNet2DModel model) {
+        return name -> {
+            var t = model.namedParameters().get(name);
+            return t == null ? null : t.toArray();
+        };
     }
 
     /** Offset of parameter {@code name} (copied on first use). */

@@ -3,7 +3,6 @@ package dev.diffuse.tornado;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
-import dev.diffuse.models.unet.UNet2DModel;
 import dev.diffuse.models.unet.UNetConfig;
 import uk.ac.manchester.tornado.api.GridScheduler;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
@@ -24,14 +23,6 @@ final class ResidentModel {
     final FloatArray par, act;
     final GridScheduler grids = new GridScheduler();
     final String prefix = "unet" + PLANS.incrementAndGet();
-
-    /** The host values of the model's parameters, by diffusers name (one copy each, when the plan asks for it). */
-    static Function<String, float[]> weightsOf(UNet2DModel model) {
-        return name -> {
-            var t = model.namedParameters().get(name);
-            return t == null ? null : t.toArray();
-        };
-    }
 
     /** Plans x (batch, C, H, W), timesteps (batch), class labels (batch, if the model has a class table) and the forward. */
     ResidentModel(UNetConfig cfg, Function<String, float[]> weights, int batch, ArenaPlan plan) {

@@ -55,7 +55,7 @@ class UNetTornadoTest {
         try (UNet2DModel m = new UNet2DModel(cfg, TestDevices.java(), b, false)) {
             m.initialize(7);
             float[] expected = javaForward(m, x, t, labels);
-            try (UNetForwardTornado f = new UNetForwardTornado(cfg, ResidentModel.weightsOf(m), b)) {
+            try (UNetForwardTornado f = new UNetForwardTornado(cfg, ParamPack.weightsOf(m), b)) {
                 closeToMax(expected, f.forward(x, t, labels), "U-Net forward " + List.of(cfg.blockOutChannels()) + ", "
                         + f.taskCount() + " TornadoVM tasks");
                 float[] x2 = Close.randn(22, b * per), t2 = {999f, 0f, 3f};
