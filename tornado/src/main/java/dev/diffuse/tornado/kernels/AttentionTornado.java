@@ -2,6 +2,7 @@ package dev.diffuse.tornado.kernels;
 
 import dev.diffuse.tornado.Tasks;
 import uk.ac.manchester.tornado.api.KernelContext;
+import uk.ac.manchester.tornado.api.math.TornadoMath;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
 /**
@@ -82,11 +83,11 @@ public final class AttentionTornado {
                 ss[srow + jj] = s;
                 tmax = Math.max(tmax, s);
             }
-            float corr = (float) Math.exp(m - tmax);
+            float corr = TornadoMath.exp(m - tmax);
             l = l * corr;
             for (int e = 0; e < d; e++) os[row + e] = os[row + e] * corr;
             for (int jj = 0; jj < cnt; jj++) {
-                float p = (float) Math.exp(ss[srow + jj] - tmax);
+                float p = TornadoMath.exp(ss[srow + jj] - tmax);
                 l += p;
                 for (int e = 0; e < d; e++) os[row + e] += p * vs[jj * MAX_D + e];
             }

@@ -2,6 +2,7 @@ package dev.diffuse.tornado.kernels;
 
 import dev.diffuse.tornado.Tasks;
 import uk.ac.manchester.tornado.api.annotations.Parallel;
+import uk.ac.manchester.tornado.api.math.TornadoMath;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
 /**
@@ -9,7 +10,7 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * work-group cooperation needed), as {@code activation.cl}, {@code elementwise.cl} and {@code add_bcast} of
  * {@code shape.cl}:
  * <pre>
- *   silu          y = x sigmoid(x)                    (sigmoid in double, as the Java reference)
+ *   silu          y = x / (1 + exp(-x))               (in float, as activation.cl)
  *   add           z = x + y
  *   affine        y = a x + c                         (center_input_sample: 2x - 1; 1/s output scales)
  *   add_bcast     y[b, c, hw] = x[b, c, hw] + e[b, c]
@@ -25,7 +26,7 @@ public final class ElementwiseTornado {
     public static void siluKernel(FloatArray a, int y, int x, int n) {
         for (@Parallel int i = 0; i < n; i++) {
             float v = a.get(x + i);
-            a.set(y + i, v * (float) (1.0 / (1.0 + Math.exp(-v))));
+            a.set(y + i, v / (1f + TornadoMath.exp(-v)));
         }
     }
 

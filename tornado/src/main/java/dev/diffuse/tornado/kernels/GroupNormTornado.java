@@ -2,6 +2,7 @@ package dev.diffuse.tornado.kernels;
 
 import dev.diffuse.tornado.Tasks;
 import uk.ac.manchester.tornado.api.KernelContext;
+import uk.ac.manchester.tornado.api.math.TornadoMath;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
 /**
@@ -54,7 +55,7 @@ public final class GroupNormTornado {
         for (int i = lid; i < n; i += WG) {
             int ch = g * cg + i / hw;
             float z = (act.get(x + base + i) - mu) * rstd * par.get(gamma + ch) + par.get(beta + ch);
-            if (silu != 0) z = z * (float) (1.0 / (1.0 + Math.exp(-z)));
+            if (silu != 0) z = z / (1f + TornadoMath.exp(-z));
             act.set(y + base + i, z);
         }
     }

@@ -2,6 +2,7 @@ package dev.diffuse.tornado.kernels;
 
 import dev.diffuse.tornado.Tasks;
 import uk.ac.manchester.tornado.api.KernelContext;
+import uk.ac.manchester.tornado.api.math.TornadoMath;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
 /**
@@ -55,7 +56,7 @@ public final class LinearTornado {
                 int col = n0 + tx + j * WN;
                 if (row < m && col < n) {
                     float v = acc[i * RN + j] + par.get(bias + col);
-                    if (silu != 0) v = v / (1f + (float) Math.exp(-v));
+                    if (silu != 0) v = v / (1f + TornadoMath.exp(-v));
                     act.set(y + row * n + col, v);
                 }
             }

@@ -8,15 +8,14 @@ import uk.ac.manchester.tornado.api.math.TornadoMath;
  * stream is lane i&amp;3 of block i&gt;&gt;2). Java has no unsigned 32x32-&gt;64 multiply, so the high and low
  * halves come from a 64-bit product of zero-extended words; TornadoVM turns it into 64-bit OpenCL arithmetic.
  *
- * <p>Normals use Box-Muller on lane pairs (0,1) and (2,3) with log, sqrt and cos/sin evaluated in double and
- * rounded once, as the Java reference does (so the TornadoVM stream equals the Java one to the last bit whenever the
- * device's double math is correctly rounded, and to a float ulp otherwise). The helpers are static and small so
- * that Graal inlines them into every kernel.
+ * <p>Normals use Box-Muller on lane pairs (0,1) and (2,3) in float, as {@code philox.cl} (so the TornadoVM and
+ * hand-written kernels do the same work): devices agree with the Java reference, which rounds double log, sqrt and
+ * cos/sin once, to a few float ulps. The helpers are static and small so that Graal inlines them into every kernel.
  */
 public final class PhiloxTornado {
     static final long M0 = 0xD2511F53L, M1 = 0xCD9E8D57L;
     static final int W0 = 0x9E3779B9, W1 = 0xBB67AE85;
-    static final double TWO_PI = 6.283185307179586;
+    static final float TWO_PI = 6.283185307179586f;
 
     private PhiloxTornado() {}
 
@@ -57,21 +56,20 @@ public final class PhiloxTornado {
         return (float) ((bits >> 8) & 0xFFFFFF) * 0x1p-24f + 0x1p-25f;
     }
 
-    /** Box-Muller radius {@code sqrt(-2 ln u)} of a uniform word, as the Java reference rounds it. */
+    /** Box-Muller radius {@code sqrt(-2 ln u)} of a uniform word. */
     public static float radius(int bits) {
-        float l = (float) TornadoMath.log((double) uniform(bits));
-        return (float) TornadoMath.sqrt((double) (-2f * l));
+        return TornadoMath.sqrt(-2f * TornadoMath.log(uniform(bits)));
     }
 
-    /** Box-Muller angle {@code 2 pi u}, in float as the Java reference. */
+    /** Box-Muller angle {@code 2 pi u}. */
     public static float angle(int bits) {
-        return (float) TWO_PI * uniform(bits);
+        return TWO_PI * uniform(bits);
     }
 
     /** The normal of lane {@code lane} (0..3) of a block's words. */
     public static float normal(int[] w, int lane) {
         int pair = lane & 2;
         float r = radius(w[pair]), theta = angle(w[pair + 1]);
-        return (lane & 1) == 0 ? r * (float) TornadoMath.cos((double) theta) : r * (float) TornadoMath.sin((double) theta);
+        return (lane & 1) == 0 ? r * TornadoMath.cos(theta) : r * TornadoMath.sin(theta);
     }
 }
