@@ -32,6 +32,9 @@ final class TornadoOpCases {
         @Override public void close() throws Exception { plan.close(); }
     }
 
+    /** Prefix of a variant row: the same report case, the TornadoVM kernel written with the KernelContext API. */
+    static final String KERNEL_CONTEXT = "KernelContext variant: ";
+
     private TornadoOpCases() {}
 
     /** Key "op @ shape" (as the report prints them) to a builder of the TornadoVM plan. */
@@ -55,6 +58,7 @@ final class TornadoOpCases {
         m.put("groupnorm+silu forward @ " + shape, () -> plan(2 * n, 2 * c, (t, a, p) ->
                 GroupNormTornado.forward(t, a, p, n, 0, 0, c, -1, b, c, hw, 8, 1e-5f, true)));
         m.put("silu forward @ " + shape, () -> plan(2 * n, 16, (t, a, p) -> ElementwiseTornado.silu(t, a, n, 0, n)));
+        m.put(KERNEL_CONTEXT + "silu forward @ " + shape, () -> plan(2 * n, 16, (t, a, p) -> ElementwiseTornado.siluIndexed(t, a, n, 0, n)));
         m.put("upsample nearest 2x @ " + shape, () -> plan(5 * n, 16, (t, a, p) -> ShapeTornado.upsampleNearest2x(t, a, n, 0, b, c, 28, 28)));
         m.put("concat channels @ " + shape + "+same", () -> plan(4 * n, 16, (t, a, p) ->
                 ShapeTornado.concatChannels(t, a, 2 * n, 0, n, b, c, c, hw)));

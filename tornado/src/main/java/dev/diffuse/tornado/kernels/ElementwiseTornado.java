@@ -1,6 +1,7 @@
 package dev.diffuse.tornado.kernels;
 
 import dev.diffuse.tornado.Tasks;
+import uk.ac.manchester.tornado.api.KernelContext;
 import uk.ac.manchester.tornado.api.annotations.Parallel;
 import uk.ac.manchester.tornado.api.math.TornadoMath;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
@@ -30,6 +31,15 @@ public final class ElementwiseTornado {
         }
     }
 
+    /** {@link #siluKernel} written with the KernelContext API: one work-item per element, no loop (see {@link #siluIndexed}). */
+    public static void siluIndexedKernel(KernelContext kc, FloatArray a, int y, int x, int n) {
+        int i = kc.globalIdx;
+        if (i < n) {
+            float v = a.get(x + i);
+            a.set(y + i, v / (1f + TornadoMath.exp(-v)));
+        }
+    }
+
     public static void addKernel(FloatArray a, int z, int x, int y, int n) {
         for (@Parallel int i = 0; i < n; i++) a.set(z + i, a.get(x + i) + a.get(y + i));
     }
@@ -54,6 +64,18 @@ public final class ElementwiseTornado {
         String id = t.name("silu");
         t.graph().task(id, ElementwiseTornado::siluKernel, a, y, x, n);
         t.grid(id, Tasks.loop1d(n, WG));
+    }
+
+    /**
+     * SiLU as a KernelContext kernel, for the comparison of launch forms: TornadoVM turns a {@code @Parallel} loop into a
+     * grid-stride loop in every work-item ({@code for (i = gid; i < bound; i += global_size)}, with a GridScheduler the
+     * bound is read from the kernel-context buffer), which PoCL does not vectorize across work-items; the straight-line
+     * KernelContext form it does (measured in docs/tornadovm.md).
+     */
+    public static void siluIndexed(Tasks t, FloatArray a, int y, int x, int n) {
+        String id = t.name("silu_indexed");
+        t.graph().task(id, ElementwiseTornado::siluIndexedKernel, new KernelContext(), a, y, x, n);
+        t.grid(id, Tasks.grid1d(n, WG));
     }
 
     public static void add(Tasks t, FloatArray a, int z, int x, int y, int n) {

@@ -23,7 +23,7 @@ class ElementwiseTornadoTest {
 
     @ParameterizedTest
     @ValueSource(ints = {1, 93, 1027})
-    void siluAddAffineAndBroadcastAddMatchJava(int hw) {
+    void siluAddAffineBroadcastAddAndCopyMatchJava(int hw) {
         int b = 2, c = 3, n = b * c * hw;
         float[] x = Close.randn(1, n), y = Close.randn(2, n), e = Close.randn(3, b * c);
         float[] silu, sum, affine, bcast;
@@ -40,15 +40,18 @@ class ElementwiseTornadoTest {
             bcast = out.toArray();
         }
         TornadoTests a = new TornadoTests();
-        int ox = a.put(x), oy = a.put(y), oe = a.put(e), o1 = a.zeros(n), o2 = a.zeros(n), o3 = a.zeros(n), o4 = a.zeros(n), o5 = a.zeros(n);
+        int ox = a.put(x), oy = a.put(y), oe = a.put(e), o1 = a.zeros(n), o2 = a.zeros(n), o3 = a.zeros(n), o4 = a.zeros(n), o5 = a.zeros(n),
+                o6 = a.zeros(n);
         Tasks t = a.tasks();
         ElementwiseTornado.silu(t, a.array(), o1, ox, n);
         ElementwiseTornado.add(t, a.array(), o2, ox, oy, n);
         ElementwiseTornado.affine(t, a.array(), o3, ox, 2f, -1f, n);
         ElementwiseTornado.addBroadcast(t, a.array(), o4, ox, oe, hw, n);
         ElementwiseTornado.copy(t, a.array(), o5, oy, n);
+        ElementwiseTornado.siluIndexed(t, a.array(), o6, ox, n);
         a.run(t);
         Close.assertClose(silu, a.read(o1, n), 1e-6, 1e-6, "silu");
+        Close.assertClose(silu, a.read(o6, n), 1e-6, 1e-6, "silu, KernelContext form");
         Close.assertClose(sum, a.read(o2, n), 0, 0, "add");
         Close.assertClose(affine, a.read(o3, n), 1e-6, 1e-6, "2x - 1");
         Close.assertClose(bcast, a.read(o4, n), 0, 0, "add broadcast");
