@@ -109,23 +109,24 @@ public final class DdimTornado implements AutoCloseable {
     public long deviceFloats() { return (long) m.par.getSize() + m.act.getSize() + table.getSize() + labels.getSize() + out.getSize(); }
 
     /**
-     * Runs {@code sampler} from the prior of {@code seed} and returns the n images (n, C, H, W) flattened.
-     * @param classLabel class for a class-conditional model, -1 for none
+     * Runs {@code sampler} from the prior of {@code seed} and returns the n images (n, C, H, W) flattened: image k is
+     * what the Java and OpenCL devices give row k of a batch sampled with that seed.
+     * @param classLabel a class-conditional model's class for every image, or -1: image k gets class k mod classes (as
+     *                   {@code diffuse sample}); must be -1 for an unconditional model
      */
     public float[] sample(DdimSampler sampler, long seed, int classLabel) {
         UNetConfig cfg = m.cfg;
         if (sampler.steps() > maxSteps)
             throw new IllegalArgumentException("TornadoVM DDIM: " + sampler.steps() + " steps, but this plan was built for at most " + maxSteps);
-        if ((cfg.numClassEmbeds() != null) != (classLabel >= 0))
-            throw new IllegalArgumentException(cfg.numClassEmbeds() != null
-                    ? "TornadoVM DDIM: the model is class-conditional (num_class_embeds = " + cfg.numClassEmbeds() + "); give a class label"
-                    : "TornadoVM DDIM: a class label was given but the model has no class embedding");
-        if (cfg.numClassEmbeds() != null && classLabel >= cfg.numClassEmbeds())
-            throw new IllegalArgumentException("TornadoVM DDIM: class " + classLabel + " is not in 0.." + (cfg.numClassEmbeds() - 1));
+        Integer classes = cfg.numClassEmbeds();
+        if (classes == null && classLabel >= 0)
+            throw new IllegalArgumentException("TornadoVM DDIM: a class label was given but the model has no class embedding");
+        if (classes != null && classLabel >= classes)
+            throw new IllegalArgumentException("TornadoVM DDIM: class " + classLabel + " is not in 0.." + (classes - 1));
+        for (int i = 0; i < n; i++) labels.set(i, classes == null ? 0 : classLabel >= 0 ? classLabel : i % classes);
         fillTable(sampler);
         run.set(0, (int) seed);
         run.set(1, (int) (seed >>> 32));
-        for (int i = 0; i < n; i++) labels.set(i, classLabel);
         long t0 = System.nanoTime();
         plan.withGraph(0).execute();
         TornadoExecutionResult last = null;

@@ -1,6 +1,7 @@
 package dev.diffuse.samplers.pipeline;
 
 import dev.diffuse.kernels.diffusion.SamplerStep;
+import dev.diffuse.runtime.Noise;
 import dev.diffuse.runtime.Tensor;
 import dev.diffuse.runtime.Workspace;
 import dev.diffuse.samplers.Denoiser;
@@ -62,13 +63,13 @@ public record DdimSampler(DiscreteSchedule schedule, int steps, double eta, bool
     }
 
     @Override
-    public void run(Denoiser model, Tensor x, long seed, Workspace ws) {
+    public void run(Denoiser model, Tensor x, Noise noise, Workspace ws) {
         Scratch s = new Scratch(ws, x, false);
         for (int k = 0; k < steps; k++) {
             Step st = step(k, model.prediction());
             model.predict(s.m1, x, st.level());
-            if (st.clip()) SamplerStep.stepClipX0(x, x, s.m1, st.p(), st.q(), st.lo(), st.hi(), st.a(), st.b(), st.d(), st.c(), seed, st.stream());
-            else SamplerStep.step(x, x, s.m1, st.a(), st.d(), st.c(), seed, st.stream());
+            if (st.clip()) SamplerStep.stepClipX0(x, x, s.m1, st.p(), st.q(), st.lo(), st.hi(), st.a(), st.b(), st.d(), st.c(), noise, st.stream());
+            else SamplerStep.step(x, x, s.m1, st.a(), st.d(), st.c(), noise, st.stream());
         }
     }
 }
