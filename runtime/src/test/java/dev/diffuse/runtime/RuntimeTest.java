@@ -82,6 +82,8 @@ class RuntimeTest {
         var e = assertThrows(IllegalArgumentException.class, () -> Devices.select("cuda"));
         assertTrue(e.getMessage().contains("cl:gpu"), e.getMessage());
         assertThrows(IllegalStateException.class, () -> Devices.select("cl:99:0"));
+        e = assertThrows(IllegalArgumentException.class, () -> Devices.select("tornado"));
+        assertTrue(e.getMessage().contains("TORNADOVM_HOME"), e.getMessage());
         if (!Devices.openCl().isEmpty()) {
             ClDeviceInfo first = Devices.openCl().get(0);
             assertEquals(first.id(), Devices.select(first.id()).id());
