@@ -1,7 +1,5 @@
 package dev.diffuse.tornado;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.function.Function;
 
 import dev.diffuse.models.unet.UNetConfig;
@@ -10,8 +8,6 @@ import dev.diffuse.samplers.pipeline.DdimSampler;
 import dev.diffuse.samplers.schedule.DiscreteSchedule;
 import dev.diffuse.tornado.kernels.DiffusionTornado;
 import dev.diffuse.tornado.kernels.ElementwiseTornado;
-import uk.ac.manchester.tornado.api.ImmutableTaskGraph;
-import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
 import uk.ac.manchester.tornado.api.TornadoExecutionResult;
 import uk.ac.manchester.tornado.api.enums.DataTransferMode;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
@@ -38,8 +34,7 @@ public final class DdimTornado implements AutoCloseable {
     private final int n, maxSteps;
     private final FloatArray table, labels, out;
     private final IntArray run, counter;
-    private final TornadoExecutionPlan plan;
-    private final int graphs, tasks;
+    private final ResidentModel.Plan plan;
     private double firstStep, laterSteps;
 
     /**
@@ -78,13 +73,7 @@ public final class DdimTornado implements AutoCloseable {
         DiffusionTornado.advance(step.tasks(), counter);
         ElementwiseTornado.copyBetween(step.tasks(), out, 0, m.act, m.x, xs);
         step.last().graph().transferToHost(DataTransferMode.UNDER_DEMAND, out);
-        List<ImmutableTaskGraph> all = new ArrayList<>();
-        all.add(r.snapshot());
-        all.addAll(step.snapshots());
-        graphs = all.size();
-        tasks = r.size() + step.taskCount();
-        plan = new TornadoExecutionPlan(all.toArray(new ImmutableTaskGraph[0]));
-        plan.withGridScheduler(m.grids);
+        plan = m.plan(r, step);
     }
 
     /** Fills the table with the sampler's steps: row k = the timestep the network sees, then the update's scalars. */
@@ -100,10 +89,10 @@ public final class DdimTornado implements AutoCloseable {
     }
 
     /** Task graphs in the plan: the run graph and the step's chain. */
-    public int graphCount() { return graphs; }
+    public int graphCount() { return plan.graphs(); }
 
     /** Tasks in the plan (each compiled separately on first use). */
-    public int taskCount() { return tasks; }
+    public int taskCount() { return plan.tasks(); }
 
     /** Floats of device memory: weights, activations, per-run inputs, output. */
     public long deviceFloats() { return (long) m.par.getSize() + m.act.getSize() + table.getSize() + labels.getSize() + out.getSize(); }
@@ -128,11 +117,11 @@ public final class DdimTornado implements AutoCloseable {
         run.set(0, (int) seed);
         run.set(1, (int) (seed >>> 32));
         long t0 = System.nanoTime();
-        plan.withGraph(0).execute();
+        plan.plan().withGraph(0).execute();
         TornadoExecutionResult last = null;
         long t1 = t0;
         for (int k = 0; k < sampler.steps(); k++) {
-            for (int g = 1; g < graphs; g++) last = plan.withGraph(g).execute();
+            for (int g = 1; g < plan.graphs(); g++) last = plan.plan().withGraph(g).execute();
             if (k == 0) t1 = System.nanoTime();
         }
         long t2 = System.nanoTime();
@@ -151,11 +140,5 @@ public final class DdimTornado implements AutoCloseable {
     public double laterStepSeconds() { return laterSteps; }
 
     @Override
-    public void close() {
-        try {
-            plan.close();
-        } catch (Exception e) {
-            throw new IllegalStateException("TornadoVM: closing the execution plan failed: " + e.getMessage(), e);
-        }
-    }
+    public void close() { plan.close(); }
 }

@@ -1,10 +1,14 @@
 package dev.diffuse.tornado;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
 import dev.diffuse.models.unet.UNetConfig;
 import uk.ac.manchester.tornado.api.GridScheduler;
+import uk.ac.manchester.tornado.api.ImmutableTaskGraph;
+import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
 /**
@@ -48,5 +52,27 @@ final class ResidentModel {
         all[1] = act;
         System.arraycopy(more, 0, all, 2, more.length);
         return new GraphChain(prefix + "_" + name, grids, all);
+    }
+
+    /** An execution plan of a first graph followed by a chain's graphs, and its size. */
+    record Plan(TornadoExecutionPlan plan, int graphs, int tasks) implements AutoCloseable {
+        @Override
+        public void close() {
+            try {
+                plan.close();
+            } catch (Exception e) {
+                throw new IllegalStateException("TornadoVM: closing the execution plan failed: " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /** {@code first}, then every graph of {@code chain} (persisting the shared objects), with the model's grids. */
+    Plan plan(Tasks first, GraphChain chain) {
+        List<ImmutableTaskGraph> all = new ArrayList<>();
+        all.add(first.snapshot());
+        all.addAll(chain.snapshots());
+        TornadoExecutionPlan p = new TornadoExecutionPlan(all.toArray(new ImmutableTaskGraph[0]));
+        p.withGridScheduler(grids);
+        return new Plan(p, all.size(), first.size() + chain.taskCount());
     }
 }

@@ -1,13 +1,9 @@
 package dev.diffuse.tornado;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.function.Function;
 
 import dev.diffuse.models.unet.UNetConfig;
 import dev.diffuse.tornado.kernels.ElementwiseTornado;
-import uk.ac.manchester.tornado.api.ImmutableTaskGraph;
-import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
 import uk.ac.manchester.tornado.api.enums.DataTransferMode;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
@@ -21,8 +17,7 @@ public final class UNetForwardTornado implements AutoCloseable {
     private final ResidentModel m;
     private final FloatArray in, out;
     private final int inSteps, inLabels;
-    private final TornadoExecutionPlan plan;
-    private final int graphs, tasks;
+    private final ResidentModel.Plan plan;
 
     public UNetForwardTornado(UNetConfig cfg, Function<String, float[]> weights, int batch) {
         m = new ResidentModel(cfg, weights, batch, new ArenaPlan());
@@ -43,20 +38,14 @@ public final class UNetForwardTornado implements AutoCloseable {
         m.net.emit(chain, m.act, m.par);
         ElementwiseTornado.copyBetween(chain.last(), out, 0, m.act, m.net.out.off(), out.getSize());
         chain.last().graph().transferToHost(DataTransferMode.EVERY_EXECUTION, out);
-        List<ImmutableTaskGraph> all = new ArrayList<>();
-        all.add(load.snapshot());
-        all.addAll(chain.snapshots());
-        graphs = all.size();
-        tasks = load.size() + chain.taskCount();
-        plan = new TornadoExecutionPlan(all.toArray(new ImmutableTaskGraph[0]));
-        plan.withGridScheduler(m.grids);
+        plan = m.plan(load, chain);
     }
 
     /** Tasks in the plan (each compiled separately on first use). */
-    public int taskCount() { return tasks; }
+    public int taskCount() { return plan.tasks(); }
 
     /** Task graphs in the plan. */
-    public int graphCount() { return graphs; }
+    public int graphCount() { return plan.graphs(); }
 
     /** Floats of device memory: weights, activations, inputs and output. */
     public long deviceFloats() { return (long) m.par.getSize() + m.act.getSize() + in.getSize() + out.getSize(); }
@@ -81,15 +70,9 @@ public final class UNetForwardTornado implements AutoCloseable {
 
     /** Runs every graph once on the current inputs (the first call also transfers the weights and compiles). */
     public void execute() {
-        for (int g = 0; g < graphs; g++) plan.withGraph(g).execute();
+        for (int g = 0; g < plan.graphs(); g++) plan.plan().withGraph(g).execute();
     }
 
     @Override
-    public void close() {
-        try {
-            plan.close();
-        } catch (Exception e) {
-            throw new IllegalStateException("TornadoVM: closing the execution plan failed: " + e.getMessage(), e);
-        }
-    }
+    public void close() { plan.close(); }
 }

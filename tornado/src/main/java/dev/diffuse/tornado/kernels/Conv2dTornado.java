@@ -1,6 +1,17 @@
 package dev.diffuse.tornado.kernels;
 
 import dev.diffuse.kernels.conv2d.Conv2dSpec;
+import static dev.diffuse.tornado.kernels.TileGemm.RM;
+import static dev.diffuse.tornado.kernels.TileGemm.RN;
+import static dev.diffuse.tornado.kernels.TileGemm.TK;
+import static dev.diffuse.tornado.kernels.TileGemm.TM;
+import static dev.diffuse.tornado.kernels.TileGemm.TM1;
+import static dev.diffuse.tornado.kernels.TileGemm.TN;
+import static dev.diffuse.tornado.kernels.TileGemm.TN1;
+import static dev.diffuse.tornado.kernels.TileGemm.WG;
+import static dev.diffuse.tornado.kernels.TileGemm.WM;
+import static dev.diffuse.tornado.kernels.TileGemm.WN;
+
 import dev.diffuse.tornado.Tasks;
 import uk.ac.manchester.tornado.api.KernelContext;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
@@ -24,8 +35,6 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * {@code act}; every tensor is an element offset into its array.
  */
 public final class Conv2dTornado {
-    static final int TM = 64, TN = 64, TK = 16, WM = 16, WN = 16;
-    static final int WG = WM * WN, RM = TM / WM, RN = TN / WN, TM1 = TM + 1, TN1 = TN + 1;
 
     private Conv2dTornado() {}
 
@@ -60,7 +69,7 @@ public final class Conv2dTornado {
                 bs[kq * TN1 + nq] = v;
             }
             kc.localBarrier();
-            for (int kq = 0; kq < TK; kq++) {
+            for (int kq = 0; kq < TK; kq++) {   // see TileGemm: written out, not a helper
                 for (int i = 0; i < RM; i++) {
                     float a = as[kq * TM1 + ty + i * WM];
                     for (int j = 0; j < RN; j++) acc[i * RN + j] += a * bs[kq * TN1 + tx + j * WN];

@@ -53,15 +53,21 @@ public final class DiffusionTornado {
         for (@Parallel int blk = 0; blk < (n + 3) / 4; blk++) {
             int[] w = new int[4];
             if (c != 0f) PhiloxTornado.block(seed, stream, blk, w);
-            for (int lane = 0; lane < 4; lane++) {
-                int i = blk * 4 + lane;
-                if (i < n) {
-                    float xi = v.get(x + i), mi = v.get(m + i);
-                    float x0 = Math.min(Math.max(p * xi + q * mi, lo), hi);
-                    float r = a * xi + b * x0 + d * mi;
-                    if (c != 0f) r += c * PhiloxTornado.normal(w, lane);
-                    v.set(out + i, r);
-                }
+            clipX0Block(v, out, x, m, p, q, lo, hi, a, b, d, c, w, blk, n);
+        }
+    }
+
+    /** The four elements of Philox block {@code blk} of step_clip_x0, with the block's words in {@code w}. */
+    static void clipX0Block(FloatArray v, int out, int x, int m, float p, float q, float lo, float hi, float a, float b,
+                            float d, float c, int[] w, int blk, int n) {
+        for (int lane = 0; lane < 4; lane++) {
+            int i = blk * 4 + lane;
+            if (i < n) {
+                float xi = v.get(x + i), mi = v.get(m + i);
+                float x0 = Math.min(Math.max(p * xi + q * mi, lo), hi);
+                float r = a * xi + b * x0 + d * mi;
+                if (c != 0f) r += c * PhiloxTornado.normal(w, lane);
+                v.set(out + i, r);
             }
         }
     }
@@ -69,20 +75,11 @@ public final class DiffusionTornado {
     public static void stepClipX0Table(FloatArray v, int out, int x, int m, FloatArray table, IntArray counter, IntArray run, int n) {
         for (@Parallel int blk = 0; blk < (n + 3) / 4; blk++) {
             int k = counter.get(0), row = k * ROW;
-            float p = table.get(row + 1), q = table.get(row + 2), lo = table.get(row + 3), hi = table.get(row + 4);
-            float a = table.get(row + 5), b = table.get(row + 6), d = table.get(row + 7), c = table.get(row + 8);
+            float c = table.get(row + 8);
             int[] w = new int[4];
             if (c != 0f) PhiloxTornado.block(blk, 0, k + 1, 0, run.get(0), run.get(1), w);
-            for (int lane = 0; lane < 4; lane++) {
-                int i = blk * 4 + lane;
-                if (i < n) {
-                    float xi = v.get(x + i), mi = v.get(m + i);
-                    float x0 = Math.min(Math.max(p * xi + q * mi, lo), hi);
-                    float r = a * xi + b * x0 + d * mi;
-                    if (c != 0f) r += c * PhiloxTornado.normal(w, lane);
-                    v.set(out + i, r);
-                }
-            }
+            clipX0Block(v, out, x, m, table.get(row + 1), table.get(row + 2), table.get(row + 3), table.get(row + 4),
+                    table.get(row + 5), table.get(row + 6), table.get(row + 7), c, w, blk, n);
         }
     }
 

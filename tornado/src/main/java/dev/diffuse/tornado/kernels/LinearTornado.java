@@ -1,5 +1,16 @@
 package dev.diffuse.tornado.kernels;
 
+import static dev.diffuse.tornado.kernels.TileGemm.RM;
+import static dev.diffuse.tornado.kernels.TileGemm.RN;
+import static dev.diffuse.tornado.kernels.TileGemm.TK;
+import static dev.diffuse.tornado.kernels.TileGemm.TM;
+import static dev.diffuse.tornado.kernels.TileGemm.TM1;
+import static dev.diffuse.tornado.kernels.TileGemm.TN;
+import static dev.diffuse.tornado.kernels.TileGemm.TN1;
+import static dev.diffuse.tornado.kernels.TileGemm.WG;
+import static dev.diffuse.tornado.kernels.TileGemm.WM;
+import static dev.diffuse.tornado.kernels.TileGemm.WN;
+
 import dev.diffuse.tornado.Tasks;
 import uk.ac.manchester.tornado.api.KernelContext;
 import uk.ac.manchester.tornado.api.math.TornadoMath;
@@ -17,8 +28,6 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
  * along n.
  */
 public final class LinearTornado {
-    static final int TM = 64, TN = 64, TK = 16, WM = 16, WN = 16;
-    static final int WG = WM * WN, RM = TM / WM, RN = TN / WN, TM1 = TM + 1, TN1 = TN + 1;
 
     private LinearTornado() {}
 
@@ -42,7 +51,7 @@ public final class LinearTornado {
                 bs[kq * TN1 + nq] = gn < n && gk < k ? par.get(w + gn * k + gk) : 0f;
             }
             kc.localBarrier();
-            for (int kq = 0; kq < TK; kq++) {
+            for (int kq = 0; kq < TK; kq++) {   // see TileGemm: written out, not a helper
                 for (int i = 0; i < RM; i++) {
                     float a = as[kq * TM1 + ty + i * WM];
                     for (int j = 0; j < RN; j++) acc[i * RN + j] += a * bs[kq * TN1 + tx + j * WN];

@@ -13,32 +13,16 @@ import uk.ac.manchester.tornado.api.math.TornadoMath;
  * cos/sin once, to a few float ulps. The helpers are static and small so that Graal inlines them into every kernel.
  */
 public final class PhiloxTornado {
-    static final long M0 = 0xD2511F53L, M1 = 0xCD9E8D57L;
-    static final int W0 = 0x9E3779B9, W1 = 0xBB67AE85;
     static final float TWO_PI = 6.283185307179586f;
 
     private PhiloxTornado() {}
 
-    /** The 10 rounds on counter (c0..c3) under key (k0, k1); writes the four words into {@code w[0..3]}. */
+    /**
+     * The 10 rounds on counter (c0..c3) under key (k0, k1) into {@code w[0..3]}: {@link dev.diffuse.runtime.Philox#block}
+     * itself, which TornadoVM compiles as it stands (inlined into each kernel, {@code w} a private array).
+     */
     public static void block(int c0, int c1, int c2, int c3, int k0, int k1, int[] w) {
-        for (int r = 0; r < 10; r++) {
-            if (r > 0) {
-                k0 += W0;
-                k1 += W1;
-            }
-            long p0 = M0 * (c0 & 0xFFFFFFFFL);
-            long p1 = M1 * (c2 & 0xFFFFFFFFL);
-            int hi0 = (int) (p0 >>> 32), lo0 = (int) p0;
-            int hi1 = (int) (p1 >>> 32), lo1 = (int) p1;
-            c0 = hi1 ^ c1 ^ k0;
-            c1 = lo1;
-            c2 = hi0 ^ c3 ^ k1;
-            c3 = lo0;
-        }
-        w[0] = c0;
-        w[1] = c1;
-        w[2] = c2;
-        w[3] = c3;
+        dev.diffuse.runtime.Philox.block(c0, c1, c2, c3, k0, k1, w);
     }
 
     /** Block {@code blockIndex} of stream {@code stream} under {@code seed} into {@code w[0..3]}. */
