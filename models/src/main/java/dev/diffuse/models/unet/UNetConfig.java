@@ -120,6 +120,14 @@ public record UNetConfig(Integer sampleSize, int inChannels, int outChannels, bo
                 addAttention, numClassEmbeds, dropout);
     }
 
+    /** A copy for images of {@code in} channels, predicting {@code out} channels. */
+    public UNetConfig withChannels(int in, int out) {
+        return new UNetConfig(sampleSize, in, out, centerInputSample, timeEmbeddingDim, freqShift,
+                flipSinToCos, downBlockTypes, midBlockType, upBlockTypes, blockOutChannels, layersPerBlock,
+                midBlockScaleFactor, downsamplePadding, attentionHeadDim, normNumGroups, normEps, attnNormNumGroups,
+                addAttention, numClassEmbeds, dropout);
+    }
+
     /** A copy with another class-embedding table size (null: unconditional). */
     public UNetConfig withNumClassEmbeds(Integer n) {
         return new UNetConfig(sampleSize, inChannels, outChannels, centerInputSample, timeEmbeddingDim, freqShift,
