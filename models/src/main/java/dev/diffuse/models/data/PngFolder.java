@@ -85,6 +85,12 @@ public final class PngFolder {
         return new ByteImages(desc, px, lb, files.size(), c, h, w, classNames);
     }
 
+    /**
+     * One PNG file's bytes checked (signature, IHDR, every chunk inside the file, at most 8192x8192 pixels) and decoded;
+     * any problem is an IOException naming {@code name} ({@link PngImage}).
+     */
+    public static BufferedImage decode(Path name, byte[] bytes) throws IOException { return PngImage.decode(name, bytes); }
+
     /** Writes {@code im} as (c, h, w) bytes at {@code at}: gray images replicated to c channels, colour as RGB. */
     private static void copyPixels(BufferedImage im, byte[] px, int at, int c, int h, int w) {
         boolean gray = im.getColorModel().getNumColorComponents() == 1;

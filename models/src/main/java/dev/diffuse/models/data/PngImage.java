@@ -60,7 +60,7 @@ final class PngImage {
      */
     static Header check(Path name, byte[] bytes) throws IOException {
         Header h = ihdr(name, bytes);
-        long at = SIGNATURE.length;
+        long at = SIGNATURE.length, idat = 0;
         while (true) {
             if (at + 12 > bytes.length) throw bad(name, "truncated: no IEND chunk before the end of the file at byte " + bytes.length);
             long len = Integer.toUnsignedLong(readInt(bytes, (int) at));
@@ -69,9 +69,20 @@ final class PngImage {
                 throw bad(name, String.format(Locale.ROOT, "chunk '%s' at byte %d claims %,d bytes but only %,d remain (truncated or corrupt file)",
                         printable(type), at, len, bytes.length - at - 12));
             at += 12 + len;
-            if (type.equals("IEND")) return h;
+            if (type.equals("IDAT")) idat += len;
+            if (type.equals("IEND")) break;
         }
+        // zlib cannot compress better than about 1032:1, so IDAT data this small cannot hold the declared image: refuse it
+        // before the decoder allocates a raster for the header's size (a 100-byte file claiming 8000 x 8000 pixels)
+        long raw = (long) h.height() * (1 + ((long) h.width() * CHANNELS[h.colorType()] * h.bitDepth() + 7) / 8);
+        if (raw > 1100 * idat + 1024)
+            throw bad(name, String.format(Locale.ROOT, "%,d bytes of image data cannot hold %dx%d pixels (at least %,d bytes even at zlib's "
+                    + "best compression): truncated or corrupt file", idat, h.width(), h.height(), raw / 1032));
+        return h;
     }
+
+    /** Samples per pixel of each colour type. */
+    private static final int[] CHANNELS = {1, 0, 3, 1, 2, 0, 4};
 
     /** Decodes {@code bytes} after {@link #check}: any decoder failure becomes an IOException naming {@code name}. */
     static BufferedImage decode(Path name, byte[] bytes) throws IOException {

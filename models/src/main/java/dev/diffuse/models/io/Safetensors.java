@@ -163,7 +163,7 @@ public final class Safetensors {
     }
 
     /** A file's bytes already in memory, validated as {@link #open} does ({@code name} is what errors call it). */
-    static File read(Path name, byte[] bytes) throws IOException {
+    public static File read(Path name, byte[] bytes) throws IOException {
         Arena arena = Arena.ofConfined();
         try {
             MemorySegment all = arena.allocate(Math.max(1, bytes.length)).asSlice(0, bytes.length);
