@@ -144,7 +144,7 @@ public final class SamplerEvaluation {
                 .append(" samples per cell. Regenerate with the same command; do not edit by hand.\n\n");
         sb.append("Each cell: sliced-W2 to 20,000 exact samples / gap in mean exact log-density (nats, generated minus exact). ")
                 .append("The last column is the sliced-W2 of exact samples against exact samples at the same sizes: the noise floor below ")
-                .append("which SW2 differences mean nothing (see ../shared/MEASURING-SAMPLERS.md). NFE = network evaluations; a sampler ")
+                .append("which SW2 differences mean nothing (see [measuring-samplers.md](measuring-samplers.md)). NFE = network evaluations; a sampler ")
                 .append("whose step needs several evaluations runs the largest whole number of steps that fits.\n\n");
         for (String preset : rows.stream().map(Row::preset).distinct().toList()) {
             sb.append("## ").append(preset).append("\n\n| sampler |");
@@ -178,7 +178,7 @@ public final class SamplerEvaluation {
         sb.append("Endpoint RMS error from one fixed x_T (1000 points) against the same solver at many steps, so no sampling ")
                 .append("noise enters; order = log(err(N) / err(2N)) / log(NFE ratio) at the last pair. The uniform-in-t grid of the VP ")
                 .append("solvers is stiff near t = 0, which holds their order below the textbook value at these step sizes ")
-                .append("(../shared/MEASURING-SAMPLERS.md saw the same).\n\n| solver | preset | NFE | error | order |\n|---|---|---|---|---|\n");
+                .append("([measuring-samplers.md](measuring-samplers.md) saw the same).\n\n| solver | preset | NFE | error | order |\n|---|---|---|---|---|\n");
         for (Order o : orders) {
             StringBuilder nf = new StringBuilder(), er = new StringBuilder();
             for (int i = 0; i < o.nfe().length; i++) {
