@@ -354,7 +354,7 @@ public final class GaussianMixture {
     public float[] sample(int n, long seed, long firstRow) {
         if (n < 0) throw new IllegalArgumentException("mixture sample: n must be >= 0, got " + n);
         // the rows and their component indices, checked before allocating (a huge --n is refused, not an OutOfMemoryError)
-        MemoryBudget.requireHostArray(String.format(java.util.Locale.ROOT, "%,d samples of the %d-D mixture", n, d), (long) n * (d + 1), 4,
+        MemoryBudget.requireHostArray(String.format(java.util.Locale.ROOT, "sampling %,d points of the %d-D mixture", n, d), (long) n * (d + 1), 4,
                 "lower --n");
         float[] out = new float[n * d];
         int[] comp = sampleComponents(n, seed, firstRow);
