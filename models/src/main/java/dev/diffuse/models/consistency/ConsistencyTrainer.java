@@ -315,12 +315,7 @@ public final class ConsistencyTrainer implements AutoCloseable {
 
     /** The mean loss since the last read, after checking it and the summed gradient norm ({@link TrainingDivergedException}). */
     private double checkFinite() {
-        if (lossCount == 0) return Double.NaN;
-        double mean = lossSum.toArray()[0] / (double) lossCount;
-        int from = step - lossCount + 1;
-        TrainingDivergedException.checkScalar(mean, "mean consistency loss", from, step, outputDir, cfg.lr());
-        TrainingDivergedException.checkScalar(normSum.toArray()[0], "gradient norm (summed)", from, step, outputDir, cfg.lr());
-        return mean;
+        return TrainingDivergedException.checkedMean(lossSum, normSum, lossCount, step, "mean consistency loss", outputDir, cfg.lr());
     }
 
     /** Runs body with the target (EMA) weights in the model, then restores the online weights. */

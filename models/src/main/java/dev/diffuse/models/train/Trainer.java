@@ -336,12 +336,7 @@ public final class Trainer implements AutoCloseable {
 
     /** The mean loss since the last read, after checking it and the gradient norms of those steps are finite. */
     private double checkFinite() {
-        if (lossCount == 0) return Double.NaN;
-        double mean = lossSum.toArray()[0] / (double) lossCount;
-        int from = step - lossCount + 1;
-        TrainingDivergedException.checkScalar(mean, "mean loss", from, step, outputDir, cfg.lr());
-        TrainingDivergedException.checkScalar(normSum.toArray()[0], "gradient norm (summed)", from, step, outputDir, cfg.lr());
-        return mean;
+        return TrainingDivergedException.checkedMean(lossSum, normSum, lossCount, step, "mean loss", outputDir, cfg.lr());
     }
 
     /** Runs {@code body} with the EMA weights in the model (what sampling should use), then restores the training weights. */

@@ -38,6 +38,20 @@ public final class TrainingDivergedException extends IllegalStateException {
                 good == null ? " and start again" : " and continue with --resume --override --lr SMALLER"), step);
     }
 
+    /**
+     * Reads back the loss and gradient norm summed on the device over the last {@code count} steps (ending at
+     * {@code step}) and returns the mean loss, after checking that both are finite ({@link #checkScalar}).
+     */
+    public static double checkedMean(dev.diffuse.runtime.Tensor lossSum, dev.diffuse.runtime.Tensor normSum, int count, int step,
+                                     String lossName, Path outputDir, double lr) {
+        if (count == 0) return Double.NaN;
+        double mean = lossSum.toArray()[0] / (double) count;
+        int from = step - count + 1;
+        checkScalar(mean, lossName, from, step, outputDir, lr);
+        checkScalar(normSum.toArray()[0], "gradient norm (summed)", from, step, outputDir, lr);
+        return mean;
+    }
+
     /** Throws {@link #of} when {@code value} (a mean loss or gradient norm read back) is not finite. */
     public static void checkScalar(double value, String name, int fromStep, int step, Path outputDir, double lr) {
         if (!Double.isFinite(value))
