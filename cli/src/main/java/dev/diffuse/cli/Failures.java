@@ -88,6 +88,10 @@ final class Failures {
             return String.format(Locale.ROOT, "out of memory in the Java heap (%s, limit %s): the request holds too much in host "
                     + "arrays. Lower --n or --batch, or give Java more heap (e.g. DIFFUSE_JAVA_OPTS=-Xmx16g ./diffuse ...)",
                     m, MemoryBudget.size(rt.maxMemory()));
+        if (m.toLowerCase(Locale.ROOT).contains("direct buffer"))
+            return "out of direct buffer memory (" + m + "): the JVM's -XX:MaxDirectMemorySize (by default the heap limit, "
+                    + MemoryBudget.size(rt.maxMemory()) + ") is used up. Lower --n or --batch, or raise it (e.g. "
+                    + "DIFFUSE_JAVA_OPTS=-XX:MaxDirectMemorySize=8g ./diffuse ...)";
         if (m.contains("thread"))
             return "out of memory: could not start a thread (" + m + "); lower the thread count (-Djava.util.concurrent.ForkJoinPool"
                     + ".common.parallelism=N) or the memory in use";

@@ -137,6 +137,18 @@ class CliFailuresTest {
                 "--out", dir.resolve("run").toString()), data.resolve("007.png").toString(), "truncated");
     }
 
+    @Test
+    void eachKindOfOutOfMemoryNamesTheBudgetToLower() {
+        assertTrue(Failures.describe(new OutOfMemoryError("Java heap space")).contains("DIFFUSE_JAVA_OPTS=-Xmx"));
+        assertTrue(Failures.describe(new OutOfMemoryError("Requested array size exceeds VM limit")).contains("Java heap"));
+        assertTrue(Failures.describe(new OutOfMemoryError("Cannot reserve 4096 bytes of direct buffer memory (allocated: 1, limit: 2)"))
+                .contains("-XX:MaxDirectMemorySize"));
+        String nativeOom = Failures.describe(new OutOfMemoryError("Unable to allocate 1073741824 bytes"));
+        assertTrue(nativeOom.startsWith("out of native memory") && nativeOom.contains("--max-memory"), nativeOom);
+        assertEquals("no such file or folder: /x/y", Failures.describe(new java.io.UncheckedIOException(new java.nio.file.NoSuchFileException("/x/y"))));
+        assertEquals("first; second", Failures.describe(new IllegalArgumentException("first\n  second")));
+    }
+
     /** A command that fails the way a bug or an exhausted heap would. */
     @CommandLine.Command(name = "boom")
     static final class Boom implements Callable<Integer> {
