@@ -81,8 +81,10 @@ public final class UNetForward {
         long outValues = (long) b * oc * shape[2] * shape[3];
         String what = "forward of " + input + " " + Arrays.toString(shape);
         MemoryBudget.requireHostArray(what, outValues, 4, "split the batch into smaller files");
-        MemoryBudget.require(device, what + " (input and output tensors; the model is checked next)",
-                4 * (Tensor.numel(shape) + outValues + 2L * b), "split the batch into smaller files");
+        long model = UNet2DModel.bytesNeeded(cfg, Math.min(b, MAX_CHUNK), false), io = 4 * (Tensor.numel(shape) + outValues + 2L * b);
+        MemoryBudget.require(device, String.format(java.util.Locale.ROOT, "%s (U-Net %s, input and output %s)", what,
+                model < 0 ? "more than 8 EiB" : MemoryBudget.size(model), MemoryBudget.size(io)), model < 0 ? -1 : model + io,
+                "use smaller images or fewer per file");
         float[] result;
         try (UNet2DModel m = new UNet2DModel(cfg, device, Math.min(b, MAX_CHUNK), false)) {
             UNetCheckpoint.loadWeights(m, UNetCheckpoint.modelFolder(modelDir));
