@@ -131,13 +131,7 @@ public final class LikelihoodCommand implements Callable<Integer> {
 
     /** Device bytes of the model in {@code dir} for batches of {@code batch} with activations kept (0 when not a U-Net). */
     private static long modelBytes(Path dir, int batch) throws java.io.IOException {
-        String cls;
-        try {
-            cls = Models.className(dir);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new java.io.IOException(UNetCheckpoint.modelFolder(dir).resolve(UNetCheckpoint.CONFIG) + ": " + Failures.describe(e), e);
-        }
-        return cls.equals("UNet2DModel") ? UNet2DModel.bytesNeeded(UNetCheckpoint.readConfig(dir), batch, true) : 0;
+        return Models.className(dir).equals("UNet2DModel") ? UNet2DModel.bytesNeeded(UNetCheckpoint.readConfig(dir), batch, true) : 0;
     }
 
     /** The ODE state: x0 and six tensors like it (x, x~, m1, m2, probe, VJP), five per-row vectors, 64 MiB of slack. */

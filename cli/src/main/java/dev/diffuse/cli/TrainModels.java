@@ -25,7 +25,7 @@ final class TrainModels {
 
     /** Exactly one of {@code unet} and {@code mlp} is set; {@code label} is what the user asked for. */
     record Plan(String label, UNetConfig unet, MlpModel.Config mlp) {
-        long bytes(int maxBatch) { return unet != null ? UNet2DModel.bytesNeeded(unet, maxBatch, true) : MlpModel.bytesNeeded(mlp, maxBatch); }
+        long bytes(int maxBatch) { return unet != null ? UNet2DModel.bytesNeeded(unet, maxBatch, true) : MlpModel.workspaceBytes(mlp, maxBatch); }
 
         long parameters() { return unet != null ? UNet2DModel.parameterCount(unet) : MlpModel.parameterCount(mlp); }
 
@@ -89,13 +89,7 @@ final class TrainModels {
     /** The architecture a checkpoint holds (its config.json: a UNet2DModel or the MLP). */
     static Plan ofCheckpoint(Path checkpoint) throws IOException {
         Path cfg = checkpoint.resolve(UNetCheckpoint.CONFIG);
-        String cls;
-        try {
-            cls = new com.fasterxml.jackson.databind.ObjectMapper().readTree(Files.readString(cfg)).path("_class_name").asText("");
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new IOException(cfg + ": " + Failures.describe(e), e);
-        }
-        if (cls.equals(MlpModel.CLASS_NAME)) return new Plan("mlp", null, MlpModel.readConfig(checkpoint));
+        if (dev.diffuse.pipeline.ModelFolders.className(checkpoint).equals(MlpModel.CLASS_NAME)) return new Plan("mlp", null, MlpModel.readConfig(checkpoint));
         return new Plan(cfg.toString(), UNetConfig.read(cfg), null);
     }
 }

@@ -72,8 +72,8 @@ public final class MlpModel implements TrainableModel {
         return h * (d + 1 + cfg.timeEmbedDim()) + (long) cfg.numClasses() * h + (cfg.depth() - 1) * h * (h + 1) + d * (h + 1);
     }
 
-    /** Device bytes of a model for batches up to {@code maxBatch}: parameters and gradients, activations, 64 MiB of slack. */
-    public static long bytesNeeded(Config cfg, int maxBatch) {
+    /** The byte budget of the model's workspace (parameters, gradients, activations for maxBatch rows): an upper bound on what it allocates. */
+    public static long workspaceBytes(Config cfg, int maxBatch) {
         long h = cfg.hidden();
         long actFloats = (long) maxBatch * (cfg.timeEmbedDim() + cfg.numClasses() + 2L * cfg.depth() * h + 2L * h + 4);
         return 8 * (2 * parameterCount(cfg) + actFloats) + (64L << 20);
@@ -89,7 +89,7 @@ public final class MlpModel implements TrainableModel {
         this.e = cfg.timeEmbedDim();
         this.k = cfg.numClasses();
         this.depth = cfg.depth();
-        long bytes = bytesNeeded(cfg, maxBatch);
+        long bytes = workspaceBytes(cfg, maxBatch);
         MemoryBudget.require(device, String.format(java.util.Locale.ROOT, "an MLP of %,d parameters for batches up to %d",
                 parameterCount(cfg), maxBatch), bytes, "lower --batch");
         this.ws = new Workspace(device, "mlp model", bytes);
