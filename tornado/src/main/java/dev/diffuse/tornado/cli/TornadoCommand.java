@@ -22,8 +22,9 @@ public final class TornadoCommand implements Runnable {
     }
 
     public static void main(String[] args) {
-        CommandLine cl = new CommandLine(new TornadoCommand());
-        cl.setExecutionExceptionHandler(DiffuseCommand.commandLine().getExecutionExceptionHandler());
+        CommandLine cl = new CommandLine(new TornadoCommand()), diffuse = DiffuseCommand.commandLine();
+        cl.setExecutionExceptionHandler(diffuse.getExecutionExceptionHandler());
+        cl.setParameterExceptionHandler(diffuse.getParameterExceptionHandler());
         System.exit(cl.execute(args));
     }
 
