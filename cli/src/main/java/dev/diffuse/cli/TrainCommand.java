@@ -16,6 +16,7 @@ import dev.diffuse.models.train.TrainConfig;
 import dev.diffuse.models.train.TrainListener;
 import dev.diffuse.models.train.TrainableModel;
 import dev.diffuse.models.train.Trainer;
+import dev.diffuse.models.train.WeightInit;
 import dev.diffuse.runtime.Device;
 import dev.diffuse.runtime.Devices;
 import dev.diffuse.runtime.Workspace;
@@ -48,6 +49,14 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--class-conditional", description = "add a class embedding (labels from the data)")
     boolean classConditional;
 
+    @Option(names = "--label-dropout", defaultValue = "0", description = "with --class-conditional: probability of training a sample "
+            + "with the \"no class\" label (an extra class row), so that sample --guidance works, e.g. 0.1 (default ${DEFAULT-VALUE})")
+    double labelDropout;
+
+    @Option(names = "--init-from", description = "start from this model's weights (same architecture; a class embedding it lacks starts at zero), "
+            + "e.g. pretrained/fashion-mnist-small")
+    Path initFrom;
+
     @Option(names = "--objective", description = "epsilon (DDPM loss, default) | flow (flow matching, linear path) | consistency "
             + "(consistency training, improved-CT levels); a resumed run keeps its own")
     String objective;
@@ -77,7 +86,10 @@ public final class TrainCommand implements Callable<Integer> {
         if (kind == ModelObjective.Kind.CONSISTENCY) return trainConsistency(d, ds, resumeFrom);
         TrainConfig cfg = resumeFrom != null ? Trainer.readConfig(resumeFrom).withSteps(steps)
                 : TrainConfig.defaults(steps, batch).withLr(lr, warmup).withEma(ema).withSeed(seed).withEvery(logEvery, sampleEvery, checkpointEvery)
-                        .withObjective(kind == ModelObjective.Kind.FLOW ? TrainConfig.Objective.FLOW : TrainConfig.Objective.EPSILON);
+                        .withObjective(kind == ModelObjective.Kind.FLOW ? TrainConfig.Objective.FLOW : TrainConfig.Objective.EPSILON)
+                        .withLabelDropout(labelDropout);
+        if (labelDropout > 0 && !classConditional && resumeFrom == null)
+            throw new IllegalArgumentException("--label-dropout trains the \"no class\" row of a class-conditional model: add --class-conditional");
         ModelObjective obj = ModelObjective.of(cfg);
         System.out.println("device: " + d.id() + "  " + d.name());
         System.out.println("data:   " + ds.description());
@@ -121,7 +133,17 @@ public final class TrainCommand implements Callable<Integer> {
 
     /** A new model for training, or for resuming {@code resumeFrom} (its own config.json), sized for {@code batch} rows. */
     private TrainableModel newModel(Path resumeFrom, Dataset ds, boolean conditional, Device d, int batch, long seed) throws java.io.IOException {
-        return Models.create(resumeFrom != null ? modelConfigOf(resumeFrom) : config, ds.sampleShape(), ds.numClasses(), conditional, d, batch, seed);
+        int classes = ds.numClasses() + (conditional && labelDropout > 0 ? 1 : 0); // the last row means "no class"
+        TrainableModel m = Models.create(resumeFrom != null ? modelConfigOf(resumeFrom) : config, ds.sampleShape(), classes, conditional, d, batch, seed);
+        if (initFrom != null && resumeFrom == null) {
+            try {
+                System.out.println("init:   " + initFrom + " (not in it: " + WeightInit.fromWeights(m, Models.resolve(initFrom)) + ")");
+            } catch (java.io.IOException | RuntimeException e) {
+                m.close();
+                throw e;
+            }
+        }
+        return m;
     }
 
     /** The training progress bar: on a terminal it redraws in place; in a log (no console) it prints one line every 10 s. */
