@@ -51,7 +51,7 @@ public final class LoadTestCommand implements Callable<Integer> {
     List<Integer> batches;
     @Option(names = "--check-every", defaultValue = "10", description = "compare every k-th answer with the reference (default ${DEFAULT-VALUE})") int checkEvery;
     @Option(names = "--deadline", defaultValue = "600", paramLabel = "SECONDS", description = "time limit of each run (default ${DEFAULT-VALUE})") int deadline;
-    @Option(names = "--server-heap", defaultValue = "1g", description = "the server's -Xmx (default ${DEFAULT-VALUE})") String heap;
+    @Option(names = "--server-heap", defaultValue = "512m", description = "the server's heap, -Xms = -Xmx, pre-touched (default ${DEFAULT-VALUE})") String heap;
 
     @Override
     public Integer call() throws Exception {
@@ -97,7 +97,8 @@ public final class LoadTestCommand implements Callable<Integer> {
 
     private LoadTest.Result runAgainstServer(int batch, long firstSeed, Map<Long, byte[][]> reference) throws Exception {
         String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> cmd = List.of(java, "-Xmx" + heap, "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+        // a fixed, pre-touched heap: the RSS then shows what the server holds, not the heap growing towards -Xmx
+        List<String> cmd = List.of(java, "-Xms" + heap, "-Xmx" + heap, "-XX:+AlwaysPreTouch", "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
                 "-cp", System.getProperty("java.class.path"), DiffuseCommand.class.getName(), "serve", "--model", model.toString(),
                 "--port", "0", "--device", device, "--batch", Integer.toString(batch), "--max-queue", Integer.toString(4 * clients),
                 "--max-steps", Integer.toString(Math.max(steps, 1)), "--max-n", Integer.toString(n), "--timeout", Integer.toString(deadline));
@@ -112,7 +113,13 @@ public final class LoadTestCommand implements Callable<Integer> {
                 if (m.find()) url = m.group(1);
             }
             if (url == null) throw new IllegalStateException("the server did not say where it listens within 120 s");
-            Thread drain = Thread.ofVirtual().start(() -> out.lines().forEach(l -> System.out.println("  server: " + l)));
+            Thread drain = Thread.ofVirtual().start(() -> {
+                try {
+                    out.lines().forEach(l -> System.out.println("  server: " + l));
+                } catch (UncheckedIOException e) {
+                    // the pipe closes when the server exits
+                }
+            });
             // warm-up (JIT, first batches), not measured: 2 requests per client, seeds outside the measured range
             LoadTest.run(new LoadTest.Options(URI.create(url), clients, 2, n, steps, null, Duration.ofSeconds(deadline), 0, 1L << 40), s -> null);
             LoadTest.Result r = LoadTest.run(new LoadTest.Options(URI.create(url), clients, requests, n, steps, null, Duration.ofSeconds(deadline),
@@ -124,7 +131,7 @@ public final class LoadTestCommand implements Callable<Integer> {
             server.destroy(); // SIGTERM: graceful shutdown
             if (!server.waitFor(120, TimeUnit.SECONDS)) throw new IllegalStateException("the server did not stop within 120 s of SIGTERM");
             drain.join(5000);
-            System.out.println("  server exited with " + server.exitValue());
+            System.out.println("  server exited with " + server.exitValue() + (server.exitValue() == 143 ? " (128 + SIGTERM, after its shutdown hook)" : ""));
             return r;
         } finally {
             if (server.isAlive()) server.destroyForcibly();

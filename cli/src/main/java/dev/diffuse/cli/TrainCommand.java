@@ -9,7 +9,6 @@ import dev.diffuse.models.consistency.ConsistencyConfig;
 import dev.diffuse.models.consistency.ConsistencyTrainer;
 import dev.diffuse.models.data.Dataset;
 import dev.diffuse.models.data.Datasets;
-import dev.diffuse.models.train.LossCurve;
 import dev.diffuse.models.train.ModelObjective;
 import dev.diffuse.models.train.NetworkDenoiser;
 import dev.diffuse.models.train.TrainConfig;
@@ -17,6 +16,7 @@ import dev.diffuse.models.train.TrainListener;
 import dev.diffuse.models.train.TrainableModel;
 import dev.diffuse.models.train.Trainer;
 import dev.diffuse.models.train.WeightInit;
+import dev.diffuse.cli.plot.LossCurve;
 import dev.diffuse.runtime.Device;
 import dev.diffuse.runtime.Devices;
 import dev.diffuse.runtime.Workspace;
@@ -124,7 +124,7 @@ public final class TrainCommand implements Callable<Integer> {
             } finally {
                 bar.close();
             }
-            tr.writeLossCurve(out.resolve("loss.png"));
+            LossCurve.write(out.resolve("loss.png"), tr.lossSteps(), tr.lossValues());
             if (sampleEvery > 0) tr.withEmaWeights(() -> writeSamples(model, obj, tr.config().schedule(), ds, out.resolve("samples/final.png"), seed));
             System.out.println("wrote " + out.resolve("loss.png") + ", checkpoints and samples under " + out);
         }

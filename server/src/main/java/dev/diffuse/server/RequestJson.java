@@ -47,7 +47,7 @@ final class RequestJson {
         try {
             root = JSON.readTree(body);
         } catch (JsonParseException e) {
-            throw new IllegalArgumentException("the body is not valid JSON: " + oneLine(e.getOriginalMessage()) + " at line "
+            throw new IllegalArgumentException("the body is not valid JSON: " + oneLine(e.getOriginalMessage().replaceAll("\\s*\\(start marker at .*$", "")) + " at line "
                     + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr());
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException("the body is not valid JSON: " + oneLine(e.getOriginalMessage()));

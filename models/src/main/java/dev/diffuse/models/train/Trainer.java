@@ -329,11 +329,6 @@ public final class Trainer implements AutoCloseable {
         }
     }
 
-    /** Writes the loss history as a PNG plot. */
-    public void writeLossCurve(Path png) throws IOException {
-        LossCurve.write(png, lossSteps(), lossValues());
-    }
-
     /** Saves {@code outputDir/checkpoint-STEP} and tells the listener. */
     public Path checkpoint() throws IOException {
         if (outputDir == null) throw new IllegalStateException("trainer: no output folder set for checkpoints");
