@@ -49,7 +49,7 @@ final class Models {
                 yield UNetConfig.read(p);
             }
         };
-        if (classConditional && (cfg.numClassEmbeds() == null || cfg.numClassEmbeds() < numClasses)) cfg = cfg.withNumClassEmbeds(numClasses);
+        if (classConditional && cfg.numClassEmbeds() == null) cfg = cfg.withNumClassEmbeds(numClasses);
         if (sampleShape.length != 3 || sampleShape[0] != cfg.inChannels())
             throw new IllegalArgumentException("the U-Net config takes " + cfg.inChannels() + "-channel images but the data has samples of shape "
                     + java.util.Arrays.toString(sampleShape) + "; use --config mlp for vector data");
