@@ -27,6 +27,11 @@ class GuidanceCliTest {
         String obj = Files.readString(cond.resolve("checkpoint-20/objective.json"));
         assertTrue(obj.contains("\"null_class\" : 8"), obj);
 
+        CliTest.Run resumed = CliTest.run("train", "--out", cond.toString(), "--resume", "--class-conditional", "--config", "mlp",
+                "--steps", "30", "--device", "java");
+        assertEquals(0, resumed.code(), resumed.err());
+        assertTrue(Files.readString(cond.resolve("checkpoint-30/objective.json")).contains("\"null_class\" : 8"));
+
         Path png = dir.resolve("g.png");
         CliTest.Run s = CliTest.run("sample", "--model", cond.toString(), "--class", "2", "--guidance", "3", "--steps", "10", "--n", "50",
                 "--device", "java", "--out", png.toString());
