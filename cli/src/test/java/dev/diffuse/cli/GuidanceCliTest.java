@@ -43,6 +43,17 @@ class GuidanceCliTest {
     }
 
     @Test
+    void aClassConditionalUNetWritesSampleGridsOfEachClass() throws Exception {
+        Path out = dir.resolve("unet");
+        CliTest.Run t = CliTest.run("train", "--data", "fashion-mnist", "--config", "tiny", "--class-conditional", "--label-dropout", "0.1",
+                "--steps", "2", "--batch", "4", "--device", "java", "--out", out.toString(), "--sample-every", "1", "--sample-n", "4",
+                "--log-every", "1");
+        assertEquals(0, t.code(), t.err());
+        assertTrue(Files.size(out.resolve("samples/step-1.png")) > 100 && Files.size(out.resolve("samples/final.png")) > 100);
+        assertTrue(Files.readString(out.resolve("checkpoint-2/objective.json")).contains("\"null_class\" : 10"));
+    }
+
+    @Test
     void labelDropoutNeedsAClassConditionalModel() {
         CliTest.Run r = CliTest.run("train", "--data", "ring8", "--config", "mlp", "--label-dropout", "0.1", "--steps", "5", "--device", "java",
                 "--out", dir.resolve("x").toString());
