@@ -8,7 +8,7 @@ import dev.diffuse.models.consistency.ConsistencyTrainer;
 import dev.diffuse.models.data.Dataset;
 import dev.diffuse.models.data.Datasets;
 import dev.diffuse.models.train.CheckpointFolders;
-import dev.diffuse.models.train.LossCurve;
+import dev.diffuse.cli.plot.LossCurve;
 import dev.diffuse.models.train.ModelObjective;
 import dev.diffuse.models.train.TrainableModel;
 import dev.diffuse.runtime.Device;

@@ -12,7 +12,7 @@ import picocli.CommandLine.ScopeType;
 /** The {@code diffuse} command: {@code diffuse sample}, {@code diffuse train}, {@code diffuse devices}, ... */
 @Command(name = "diffuse", mixinStandardHelpOptions = true, version = "diffuse 0.1.0",
         description = "Diffusion models on GPUs through hand-written OpenCL kernels, with a pure-Java reference device.",
-        subcommands = {SampleCommand.class, TrainCommand.class, ForwardCommand.class, LikelihoodCommand.class, DevicesCommand.class, BenchCommand.class, EvalSamplersCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {SampleCommand.class, ServeCommand.class, LoadTestCommand.class, TrainCommand.class, ForwardCommand.class, LikelihoodCommand.class, DevicesCommand.class, BenchCommand.class, EvalSamplersCommand.class, CommandLine.HelpCommand.class})
 public final class DiffuseCommand implements Runnable {
     /** Exit code of every failure after parsing (bad input, missing files, budgets, diverged training, internal errors). */
     public static final int FAILED = 2;

@@ -16,6 +16,8 @@ import dev.diffuse.models.train.TrainConfig;
 import dev.diffuse.models.train.TrainListener;
 import dev.diffuse.models.train.TrainableModel;
 import dev.diffuse.models.train.Trainer;
+import dev.diffuse.models.train.WeightInit;
+import dev.diffuse.cli.plot.LossCurve;
 import dev.diffuse.runtime.Device;
 import dev.diffuse.runtime.Devices;
 import dev.diffuse.runtime.MemoryBudget;
@@ -54,6 +56,14 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--class-conditional", description = "add a class embedding (labels from the data)")
     boolean classConditional;
+
+    @Option(names = "--label-dropout", defaultValue = "0", description = "with --class-conditional: probability of training a sample "
+            + "with the \"no class\" label (an extra class row), so that sample --guidance works, e.g. 0.1 (default ${DEFAULT-VALUE})")
+    double labelDropout;
+
+    @Option(names = "--init-from", description = "start from this model's weights (same architecture; a class embedding it lacks starts at zero), "
+            + "e.g. pretrained/fashion-mnist-small")
+    Path initFrom;
 
     @Option(names = "--objective", description = "epsilon (DDPM loss, default) | flow (flow matching, linear path) | consistency "
             + "(consistency training, improved-CT levels)")
@@ -102,7 +112,10 @@ public final class TrainCommand implements Callable<Integer> {
         if (kind == ModelObjective.Kind.CONSISTENCY) return new ConsistencyRun(this, flags).train(d, resumeFrom);
         TrainConfig cfg = resumeFrom != null ? resumedConfig(flags, Trainer.readConfig(resumeFrom))
                 : TrainConfig.defaults(steps, batch).withLr(lr, warmup).withEma(ema).withSeed(seed).withEvery(logEvery, sampleEvery, checkpointEvery)
-                        .withObjective(kind == ModelObjective.Kind.FLOW ? TrainConfig.Objective.FLOW : TrainConfig.Objective.EPSILON);
+                        .withObjective(kind == ModelObjective.Kind.FLOW ? TrainConfig.Objective.FLOW : TrainConfig.Objective.EPSILON)
+                        .withLabelDropout(labelDropout);
+        if (labelDropout > 0 && !classConditional && resumeFrom == null)
+            throw new IllegalArgumentException("--label-dropout trains the \"no class\" row of a class-conditional model: add --class-conditional");
         if (flags != null) flags.check(); // before loading any data
         Dataset ds = Datasets.open(data, dataDir);
         System.out.println("device: " + d.id() + "  " + d.name());
@@ -112,7 +125,7 @@ public final class TrainCommand implements Callable<Integer> {
                 Trainer.dataOnDevice(d, ds, cfg.trainTimesteps()) ? Trainer.deviceDataFloats(ds, cfg.trainTimesteps()) : 0));
         ModelObjective obj = ModelObjective.of(cfg);
         TrainProgress progress = new TrainProgress();
-        try (TrainableModel model = plan.create(d, cfg.batch(), cfg.seed()); Trainer tr = new Trainer(model, ds, cfg)) {
+        try (TrainableModel model = initialized(plan.create(d, cfg.batch(), cfg.seed()), resumeFrom); Trainer tr = new Trainer(model, ds, cfg)) {
             System.out.printf(Locale.ROOT, "model:  %s, objective %s%n", plan.describe(), obj.label());
             if (resumeFrom != null) {
                 tr.load(resumeFrom);
@@ -139,12 +152,24 @@ public final class TrainCommand implements Callable<Integer> {
             } finally {
                 bar.close();
             }
-            tr.writeLossCurve(out.resolve("loss.png"));
+            LossCurve.write(out.resolve("loss.png"), tr.lossSteps(), tr.lossValues());
             if (cfg.sampleEvery() > 0)
                 tr.withEmaWeights(() -> progress.write(model, obj, cfg.schedule(), ds, out.resolve("samples/final.png"), cfg.seed(), sampleN));
             System.out.println(written(progress));
         }
         return 0;
+    }
+
+    /** A new model started from --init-from's weights (not on --resume), closed if that fails. */
+    private TrainableModel initialized(TrainableModel m, Path resumeFrom) throws java.io.IOException {
+        if (initFrom == null || resumeFrom != null) return m;
+        try {
+            System.out.println("init:   " + initFrom + " (not in it: " + WeightInit.fromWeights(m, Models.resolve(initFrom)) + ")");
+            return m;
+        } catch (java.io.IOException | RuntimeException e) {
+            m.close();
+            throw e;
+        }
     }
 
     private void checkOptions() {
@@ -183,18 +208,19 @@ public final class TrainCommand implements Callable<Integer> {
         return new TrainConfig(f.given("--steps") ? steps : rec.steps(), b, l, w, rec.weightDecay(), rec.beta1(), rec.beta2(), rec.eps(), e,
                 rec.gradClip(), s, f.given("--log-every") ? logEvery : rec.logEvery(), f.given("--sample-every") ? sampleEvery : rec.sampleEvery(),
                 f.given("--checkpoint-every") ? checkpointEvery : rec.checkpointEvery(), rec.betaSchedule(), rec.trainTimesteps(),
-                rec.betaStart(), rec.betaEnd(), rec.objective());
+                rec.betaStart(), rec.betaEnd(), rec.objective(), rec.labelDropout());
     }
 
     /** The model: the checkpoint's on --resume (a different --config / --class-conditional is refused), else from --config. */
     TrainModels.Plan plan(ResumeFlags flags, Path resumeFrom, Dataset ds) throws java.io.IOException {
-        if (resumeFrom == null) return TrainModels.of(config, ds, classConditional);
+        if (resumeFrom == null) return TrainModels.of(config, ds, classConditional, labelDropout > 0);
         TrainModels.Plan recorded = TrainModels.ofCheckpoint(resumeFrom);
         if (flags.given("--config") || flags.given("--class-conditional")) {
             String asked = config + (classConditional ? " --class-conditional" : "");
             boolean same;
             try {
-                TrainModels.Plan p = TrainModels.of(config, ds, classConditional);
+                boolean nullRow = labelDropout > 0 || Trainer.readConfig(resumeFrom).labelDropout() > 0; // the recorded run's "no class" row
+                TrainModels.Plan p = TrainModels.of(config, ds, classConditional, nullRow);
                 same = p.sameArchitecture(recorded);
                 asked = p.describe();
             } catch (IllegalArgumentException notForThisData) {

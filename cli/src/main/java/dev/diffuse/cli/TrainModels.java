@@ -53,12 +53,18 @@ final class TrainModels {
     }
 
     /** The model for {@code config} (small | tiny | cifar10 | mlp | path to a config.json) trained on {@code ds}. */
-    static Plan of(String config, Dataset ds, boolean classConditional) throws IOException {
+    static Plan of(String config, Dataset ds, boolean classConditional) throws IOException { return of(config, ds, classConditional, false); }
+
+    /**
+     * {@link #of(String, Dataset, boolean)}, with one class row more than the data has when {@code nullRow}: the "no
+     * class" id that label dropout trains (classifier-free guidance).
+     */
+    static Plan of(String config, Dataset ds, boolean classConditional, boolean nullRow) throws IOException {
         int[] shape = ds.sampleShape();
         if (classConditional && ds.numClasses() == 0)
             throw new IllegalArgumentException("--class-conditional needs labelled data, but " + ds.description() + " has no labels "
                     + "(use fashion-mnist or png:DIR with one subfolder per class)");
-        int classes = classConditional ? ds.numClasses() : 0;
+        int classes = classConditional ? ds.numClasses() + (nullRow ? 1 : 0) : 0;
         if (config.equals("mlp")) return new Plan(config, null, MlpModel.Config.defaults(shape, classes));
         UNetConfig preset = switch (config) {
             case "small" -> UNetConfig.small(false);
@@ -71,7 +77,7 @@ final class TrainModels {
             if (!Files.isRegularFile(p))
                 throw new IllegalArgumentException("unknown model config '" + config + "': use small, tiny, cifar10, mlp or a path to a config.json");
             UNetConfig cfg = UNetConfig.read(p);
-            if (classConditional && cfg.numClassEmbeds() == null) cfg = cfg.withNumClassEmbeds(classes);
+            if (classConditional && (cfg.numClassEmbeds() == null || cfg.numClassEmbeds() < classes)) cfg = cfg.withNumClassEmbeds(classes);
             if (shape.length != 3 || shape[0] != cfg.inChannels() || (cfg.sampleSize() != null && cfg.sampleSize() != shape[1]))
                 throw new IllegalArgumentException(p + " is a U-Net for " + cfg.inChannels() + "-channel images of size " + cfg.sampleSize()
                         + " but " + ds.description() + " has samples of shape " + Arrays.toString(shape)

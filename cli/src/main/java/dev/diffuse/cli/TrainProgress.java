@@ -11,7 +11,9 @@ import dev.diffuse.models.train.NetworkDenoiser;
 import dev.diffuse.models.train.TrainableModel;
 import dev.diffuse.runtime.Tensor;
 import dev.diffuse.runtime.Workspace;
+import dev.diffuse.samplers.Denoiser;
 import dev.diffuse.samplers.Sampler;
+import dev.diffuse.samplers.guidance.ConditionalDenoiser;
 import dev.diffuse.samplers.Samplers;
 import dev.diffuse.samplers.consistency.ConsistencySampler;
 import dev.diffuse.samplers.schedule.DiscreteSchedule;
@@ -57,8 +59,12 @@ final class TrainProgress {
         shape[0] = count;
         System.arraycopy(ds.sampleShape(), 0, shape, 1, ds.sampleShape().length);
         try (NetworkDenoiser den = ModelSamplers.denoiser(model, obj, schedule, -1);
-             Workspace ws = new Workspace(model.device(), "train samples", 8L * Tensor.numel(shape) + (1 << 20))) {
-            float[] x = s.sample(den, ws, seed, shape).toArray();
+             Workspace ws = new Workspace(model.device(), "train samples", 8L * Tensor.numel(shape) + 4L * count + (1 << 20))) {
+            // a class-conditional model draws image k of class k mod (the data's classes), never the "no class" row
+            int classes = model.numClasses() > 0 ? Math.max(1, Math.min(model.numClasses(), ds.numClasses())) : 0;
+            Denoiser d = classes == 0 ? den : ConditionalDenoiser.labelled((ConditionalDenoiser) den, ws,
+                    java.util.stream.IntStream.range(0, count).map(k -> k % classes).toArray());
+            float[] x = s.sample(d, ws, seed, shape).toArray();
             Outputs.writeSamples(png, x, shape);
             samples.add(png.getFileName().toString());
         } catch (java.io.IOException e) {

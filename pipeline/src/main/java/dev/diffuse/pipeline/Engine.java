@@ -87,26 +87,13 @@ final class Engine implements AutoCloseable {
             if (guided) {
                 den = cfg = new ClassifierFreeGuidance((ConditionalDenoiser) denoiser, ws, labels, key.w(), 0, nullClass);
             } else if (labels[0] >= 0) {
-                den = labelled((ConditionalDenoiser) denoiser, ws, labels);
+                den = ConditionalDenoiser.labelled((ConditionalDenoiser) denoiser, ws, labels);
             }
             Tensor x = sampler.sample(new Monitored(den, control, sampler.evaluations()), ws, noise, shape);
             return x.toArray();
         } finally {
             if (cfg != null) cfg.close();
         }
-    }
-
-    /** The conditional denoiser with the batch's labels, uploaded once into ws. */
-    private static Denoiser labelled(ConditionalDenoiser cond, Workspace ws, int[] labels) {
-        float[] f = new float[labels.length];
-        for (int i = 0; i < f.length; i++) f[i] = labels[i];
-        Tensor t = ws.tensor(labels.length);
-        t.upload(f);
-        return new Denoiser() {
-            @Override public Prediction prediction() { return cond.prediction(); }
-
-            @Override public void predict(Tensor out, Tensor x, NoiseLevel level) { cond.predict(out, x, t, level); }
-        };
     }
 
     /** The denoiser with a cancellation check before, and a progress report after, every evaluation. */

@@ -63,7 +63,7 @@ public final class Checkpoints {
         CheckpointFolders.writeAtomically(folder, tmp -> {
             Safetensors.write(tmp.resolve(WEIGHTS), weights, Map.of("format", "pt"));
             if (tr.configWriter != null) tr.configWriter.write(tmp);
-            ModelObjective.of(tr.cfg).write(tmp);
+            ModelObjective.of(tr.cfg).write(tmp, tr.nullClass());
             Safetensors.write(tmp.resolve(STATE), state, meta);
         });
     }

@@ -71,7 +71,14 @@ public record ModelObjective(Kind kind, double sigmaMin, double sigmaMax, double
     }
 
     /** Writes {@code folder/objective.json} (temp file + rename). */
-    public void write(Path folder) throws IOException {
+    public void write(Path folder) throws IOException { write(folder, -1); }
+
+    /**
+     * Writes {@code folder/objective.json} (temp file + rename) with {@code "null_class": nullClass} when it is >= 0: the
+     * class id a class-conditional model was trained to take as "no class" (label dropout), which classifier-free
+     * guidance needs.
+     */
+    public void write(Path folder, int nullClass) throws IOException {
         ObjectNode n = JSON.createObjectNode();
         n.put("objective", kind.name().toLowerCase(Locale.ROOT));
         if (kind == Kind.CONSISTENCY) {
@@ -79,6 +86,7 @@ public record ModelObjective(Kind kind, double sigmaMin, double sigmaMax, double
             n.put("sigma_max", sigmaMax);
             n.put("sigma_data", sigmaData);
         }
+        if (nullClass >= 0) n.put("null_class", nullClass);
         Path tmp = folder.resolve(FILE + ".tmp");
         Files.writeString(tmp, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(n) + "\n");
         Files.move(tmp, folder.resolve(FILE), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);

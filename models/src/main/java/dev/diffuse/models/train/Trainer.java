@@ -30,6 +30,9 @@ import dev.diffuse.runtime.Workspace;
  * With {@link TrainConfig.Objective#FLOW} the middle two lines become flow matching (linear path, velocity target):
  * t_b ~ U(0, 1) from the timestep stream ({@link FlowTimes}), x_t = (1 - t) eps + t x0
  * and target x0 - eps in the fused FlowMatching kernel, network timestep 1000 t; everything else is the same.
+ * With {@link TrainConfig#labelDropout} p &gt; 0 (classifier-free guidance training, Ho and Salimans 2022), label b is
+ * replaced by the model's last class row ("no class", {@link #nullClass}) when word b of Philox stream 4*step + 3 is
+ * below p * 2^32, on both batch paths.
  * Everything stays on the device: per step the host uploads the batch and one (4, B) block of t, coefficients and
  * labels, and reads nothing back except the mean loss every {@code logEvery} steps (accumulated on the device in
  * between). Every random draw is a function of (seed, step), so a run is reproducible and {@link #load} resumes it
@@ -38,7 +41,7 @@ import dev.diffuse.runtime.Workspace;
  * <p>Use: {@code new Trainer(model, data, cfg).dataSpec(spec).outputDir(dir).configWriter(w).listener(l).run()}.
  */
 public final class Trainer implements AutoCloseable {
-    static final int STREAM_INDICES = 0, STREAM_TIMESTEPS = 1, STREAM_NOISE = 2;
+    static final int STREAM_INDICES = 0, STREAM_TIMESTEPS = 1, STREAM_NOISE = 2, STREAM_LABEL_DROP = 3;
     private static final String BATCH_SRC = "dev/diffuse/models/train/batch.cl";
     /** Steps between queue drains when nothing else synchronises (bounds how far the host runs ahead of the device). */
     static final int SYNC_EVERY = 8;
@@ -59,6 +62,9 @@ public final class Trainer implements AutoCloseable {
     final Tensor ema, m, v;
     /** Labels go to the model only when it has a class embedding; an unconditional model trains on labelled data too. */
     private final boolean conditional;
+    /** The class id that replaces dropped labels (-1: none are dropped) and the 32-bit threshold p * 2^32. */
+    private final int nullClass;
+    private final long dropBelow;
     private final Tensor x0, xt, eps, out, dOut, meta, tT, aT, sT, labelsT, loss, lossSum, norm, normSum, clip;
     private Tensor backup;
     private final Tensor devData, devLabels, devSqrtAb, devSqrtOneMinusAb; // null on the host path
@@ -95,6 +101,12 @@ public final class Trainer implements AutoCloseable {
             throw new IllegalArgumentException("trainer: the data has " + data.numClasses() + " classes but the model's class embedding has "
                     + model.numClasses() + " rows");
         this.conditional = model.numClasses() > 0;
+        if (cfg.labelDropout() > 0 && !(conditional && model.numClasses() > data.numClasses()))
+            throw new IllegalArgumentException("trainer: label dropout needs a class-conditional model with one class row more than the data's "
+                    + data.numClasses() + " classes (the last row is \"no class\"); the model has " + model.numClasses()
+                    + " (--class-conditional adds it when --label-dropout is above 0)");
+        this.nullClass = cfg.labelDropout() > 0 ? model.numClasses() - 1 : -1;
+        this.dropBelow = (long) Math.floor(cfg.labelDropout() * 0x1p32);
         var sched = cfg.schedule();
         int n = sched.trainSteps();
         sqrtAb = new float[n];
@@ -261,6 +273,14 @@ public final class Trainer implements AutoCloseable {
         return (int) (Philox.uint32(seed, 4L * t + STREAM_TIMESTEPS, i) % n);
     }
 
+    /** Whether the label of sample i of update {@code t} is dropped: word i of stream 4t + 3 below p * 2^32. */
+    static boolean labelDropped(long seed, int t, int i, long dropBelow) {
+        return Philox.uint32(seed, 4L * t + STREAM_LABEL_DROP, i) < dropBelow;
+    }
+
+    /** The "no class" id dropped labels take (the model's last class row), -1 without label dropout. */
+    public int nullClass() { return nullClass; }
+
     private void trainStep() {
         int t = step + 1;
         long seed = cfg.seed();
@@ -268,7 +288,7 @@ public final class Trainer implements AutoCloseable {
         if (devData != null) {
             ((ClDevice) model.device()).kernel(BATCH_SRC, "prepare_batch").launch1d((long) batch * perSample, 256,
                     x0, meta, devData, devLabels, devSqrtAb, devSqrtOneMinusAb, batch, perSample, (long) data.size(), n,
-                    seed, (long) t, 1);
+                    seed, (long) t, 1, dropBelow, nullClass);
         } else {
             prepareHostBatch(seed, t, n);
         }
@@ -305,6 +325,8 @@ public final class Trainer implements AutoCloseable {
             hostMeta[2 * batch + i] = sqrtOneMinusAb[ts];
         }
         data.fill(idx, hostX, hostLabels);
+        for (int i = 0; nullClass >= 0 && i < batch; i++)
+            if (labelDropped(seed, t, i, dropBelow)) hostLabels[i] = nullClass;
         System.arraycopy(hostLabels, 0, hostMeta, 3 * batch, batch);
         x0.upload(hostX);
         meta.upload(hostMeta);
@@ -349,11 +371,6 @@ public final class Trainer implements AutoCloseable {
         } finally {
             model.parameters().copyFrom(backup);
         }
-    }
-
-    /** Writes the loss history as a PNG plot. */
-    public void writeLossCurve(Path png) throws IOException {
-        LossCurve.write(png, lossSteps(), lossValues());
     }
 
     /** Saves {@code outputDir/checkpoint-STEP} and tells the listener. */

@@ -1,4 +1,4 @@
-package dev.diffuse.models.train;
+package dev.diffuse.cli.plot;
 
 import java.io.IOException;
 import java.nio.file.Files;
