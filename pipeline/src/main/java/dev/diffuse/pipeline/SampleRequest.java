@@ -1,5 +1,6 @@
 package dev.diffuse.pipeline;
 
+import java.io.Serializable;
 import java.util.Locale;
 
 import dev.diffuse.samplers.Samplers;
@@ -9,6 +10,7 @@ import dev.diffuse.samplers.Samplers;
  * model's defaults when the pipeline resolves the request ({@link DiffusionPipeline#resolve}): the sampler and steps
  * of its objective (ddim 25 for epsilon models, flow-heun 12 for flow models, consistency 1 step), a random seed, no
  * guidance, eta 0, clipping for image models. Ranges are checked here, one line per problem naming the field.
+ * Serializable, so a job can ship one run's request to other JVMs that each draw a range of it ({@link #firstIndex}).
  * <pre>{@code
  * SampleRequest r = SampleRequest.builder().n(16).sampler("ddim").steps(25).seed(7).build();
  * }</pre>
@@ -26,7 +28,7 @@ import dev.diffuse.samplers.Samplers;
  *                   computed anywhere, in any order, make up the run bit for bit; 0 (default) = a run of its own
  */
 public record SampleRequest(int n, String sampler, Integer steps, Long seed, Integer classLabel, Double guidance, Double eta,
-                            Boolean clip, long firstIndex) {
+                            Boolean clip, long firstIndex) implements Serializable {
     /** The most images one request may ask for (a stream of 100 million 28x28 images is 300 GB of floats). */
     public static final int MAX_N = 100_000_000;
     /** The most sampler steps (the DDPM schedule has 1000). */
