@@ -58,6 +58,9 @@ public final class GenerateJob {
      * @param probe     called before every image on the executors (fault-injection tests); {@link TaskProbe#NONE}
      */
     public static Summary run(SparkSession spark, GenerateSpec spec, String out, boolean overwrite, TaskProbe probe) throws IOException {
+        org.apache.hadoop.fs.Path target = new org.apache.hadoop.fs.Path(out);
+        if (!overwrite && target.getFileSystem(spark.sparkContext().hadoopConfiguration()).exists(target))
+            throw new IllegalArgumentException(out + " already exists; choose another output folder or replace it (--overwrite)");
         SampleRequest run;
         ModelInfo info;
         try (DiffusionPipeline p = DiffusionPipeline.load(Path.of(spec.model().folder()), JavaDevice.get(), PipelineOptions.builder().maxBatch(1).build())) {

@@ -52,10 +52,10 @@ abstract sealed class ImageSource implements Serializable permits ImageSource.Ge
 
     /** Opens {@code data}: a folder with a diffuse manifest, else a data set spec. */
     static ImageSource open(SparkSession spark, String data, String dataDir) throws IOException {
-        org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(data);
         var conf = spark.sparkContext().hadoopConfiguration();
         boolean folder;
-        try {
+        try { // "fashion-mnist:test" is no path (a scheme without a path): a data set spec
+            org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(data);
             folder = p.getFileSystem(conf).isDirectory(p);
         } catch (IOException | IllegalArgumentException e) {
             folder = false;
