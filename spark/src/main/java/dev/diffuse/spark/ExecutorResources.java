@@ -68,28 +68,24 @@ public final class ExecutorResources {
 
     /** The pipeline of {@code model} on {@code device} with batches of {@code maxBatch}, loaded on first use in this JVM. */
     public static DiffusionPipeline pipeline(ModelRef model, Device device, int maxBatch) {
-        String key = model.sha256() + "|" + device.id() + "|" + maxBatch;
-        return PIPELINES.computeIfAbsent(key, k -> {
-            Path dir = model.localFolder();
-            model.verify(dir);
-            MODEL_LOADS.incrementAndGet();
-            try {
-                return DiffusionPipeline.load(dir, device, PipelineOptions.builder().maxBatch(maxBatch).build());
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot load the model at " + dir + ": " + e.getMessage(), e);
-            }
-        });
+        return once(PIPELINES, model, device, maxBatch, dir -> DiffusionPipeline.load(dir, device, PipelineOptions.builder().maxBatch(maxBatch).build()));
     }
 
     /** The likelihood model of {@code model} on {@code device}, loaded on first use in this JVM. */
     public static ImageLikelihood likelihood(ModelRef model, Device device, int maxBatch) {
-        String key = model.sha256() + "|" + device.id() + "|" + maxBatch;
-        return LIKELIHOODS.computeIfAbsent(key, k -> {
+        return once(LIKELIHOODS, model, device, maxBatch, dir -> ImageLikelihood.load(dir, device, maxBatch));
+    }
+
+    private interface Loader<T> { T load(Path dir) throws IOException; }
+
+    /** The value for (model hash, device, batch) in {@code map}, loaded from the local copy after checking its hash. */
+    private static <T> T once(Map<String, T> map, ModelRef model, Device device, int maxBatch, Loader<T> loader) {
+        return map.computeIfAbsent(model.sha256() + "|" + device.id() + "|" + maxBatch, k -> {
             Path dir = model.localFolder();
             model.verify(dir);
             MODEL_LOADS.incrementAndGet();
             try {
-                return ImageLikelihood.load(dir, device, maxBatch);
+                return loader.load(dir);
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot load the model at " + dir + ": " + e.getMessage(), e);
             }

@@ -5,8 +5,11 @@ import static org.junit.jupiter.api.Assertions.*;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.api.io.TempDir;
 
 import dev.diffuse.models.data.Dataset;
@@ -60,38 +63,41 @@ class ImageLikelihoodTest {
         return dir;
     }
 
-    @Test
-    void rangesGiveEachImageItsValueInOneRunAndOneRunIsTheCliComputationOfBefore() throws Exception {
+    static List<Device> devices() { return List.of(TestDevices.java(), TestDevices.openCl()); }
+
+    @ParameterizedTest
+    @MethodSource("devices")
+    void rangesGiveEachImageItsValueInOneRunAndOneRunIsTheCliComputationOfBefore(Device device) throws Exception {
         Path model = tinyModel(dir.resolve("tiny"));
         Dataset data = pixels(7);
         var s = new ImageLikelihood.Settings(3, ProbabilityFlowLikelihood.Trace.HUTCHINSON, ProbabilityFlowLikelihood.Grid.SQRT, 11);
         int n = 9; // more than the data: images 7 and 8 are data images 0 and 1 with other dequantisation noise and probes
         float[] whole;
-        try (ImageLikelihood lik = ImageLikelihood.load(model, java, 4)) {
+        try (ImageLikelihood lik = ImageLikelihood.load(model, device, 4)) {
             whole = lik.logDensity(data, 0, n, s);
         }
         // diffuse likelihood's computation as it was written before ranges: one shared seed for the probes
         float[] before;
-        try (var net = ModelFolders.load(model, java, 4, true); var den = new ModelDenoiser(net)) {
+        try (var net = ModelFolders.load(model, device, 4, true); var den = new ModelDenoiser(net)) {
             float[] x = new float[n * 128], labels = new float[n];
             int[] idx = new int[n];
             for (int i = 0; i < n; i++) idx[i] = i % data.size();
             data.fill(idx, x, labels);
             for (int i = 0; i < x.length; i++) x[i] += Philox.uniform(11, 1, i) / 127.5f;
-            try (Workspace ws = new Workspace(java, "likelihood", 16L * x.length * 4 + (64L << 20))) {
+            try (Workspace ws = new Workspace(device, "likelihood", 16L * x.length * 4 + (64L << 20))) {
                 Tensor x0 = ws.tensor(n, 2, 8, 8), out = ws.tensor(n);
                 x0.upload(x);
                 new ProbabilityFlowLikelihood(VpSde.standard(), 3, s.trace(), s.grid()).logDensity(out, den, x0, 3, ws);
                 before = out.toArray();
             }
         }
-        assertBits(before, whole, "one run = the CLI's computation of before");
+        assertBits(before, whole, device.id() + ": one run = the CLI's computation of before");
         assertNotEquals(whole[0], whole[7], "image 7 (data image 0 again) has its own noise");
         // ranges, in another batch size
-        try (ImageLikelihood lik = ImageLikelihood.load(model, java, 3)) {
+        try (ImageLikelihood lik = ImageLikelihood.load(model, device, 3)) {
             for (int[] r : new int[][]{{5, 9}, {0, 2}, {2, 5}}) {
                 float[] got = lik.logDensity(data, r[0], r[1] - r[0], s);
-                assertBits(Arrays.copyOfRange(whole, r[0], r[1]), got, "images " + r[0] + ".." + r[1] + " as a range");
+                assertBits(Arrays.copyOfRange(whole, r[0], r[1]), got, device.id() + ": images " + r[0] + ".." + r[1] + " as a range");
             }
         }
         double bpd = ImageLikelihood.bitsPerDim(whole, 128);
