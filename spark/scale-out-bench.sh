@@ -14,6 +14,6 @@ echo "n=$n steps=$steps batch=$batch model=$model device=java host=$(nproc) core
 w=$(wall ./diffuse sample --model $model --n "$n" --steps "$steps" --seed 0 --batch "$batch" --device java --out "$tmp/grid.png")
 echo "sample    : $(grep '^sampled:' "$tmp/out")   whole command ${w} s"
 for m in 'local[1]' 'local[2]'; do
-  w=$(wall ./diffuse generate --model $model --n "$n" --steps "$steps" --seed 0 --batch "$batch" --device java --master "$m" --out "$tmp/gen-$m")
+  w=$(wall ./diffuse generate --model $model --n "$n" --steps "$steps" --seed 0 --batch "$batch" --device java --master "$m" --out "$tmp/gen-${m//[^0-9]/}")
   echo "$m: $(grep '^generated:' "$tmp/out") $(grep -o 'session start [0-9.]* s' "$tmp/out"), $(grep -o '[0-9]* partitions' "$tmp/out")   whole command ${w} s"
 done

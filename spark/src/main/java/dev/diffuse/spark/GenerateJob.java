@@ -58,6 +58,9 @@ public final class GenerateJob {
      * @param probe     called before every image on the executors (fault-injection tests); {@link TaskProbe#NONE}
      */
     public static Summary run(SparkSession spark, GenerateSpec spec, String out, boolean overwrite, TaskProbe probe) throws IOException {
+        if (out.matches(".*[*?\\[\\]{}\\\\].*"))
+            throw new IllegalArgumentException("--out " + out + ": Spark reads paths with * ? [ ] { } \\ as glob patterns, so the data set "
+                    + "could not be read back; choose a name without them");
         org.apache.hadoop.fs.Path target = new org.apache.hadoop.fs.Path(out);
         if (!overwrite && target.getFileSystem(spark.sparkContext().hadoopConfiguration()).exists(target))
             throw new IllegalArgumentException(out + " already exists; choose another output folder or replace it (--overwrite)");

@@ -66,10 +66,14 @@ class SparkCommandsTest {
     }
 
     @Test
-    void badInputGetsOneLine() {
+    void badInputGetsOneLine() throws Exception {
         Run none = run("evaluate", "--master", "local[1]");
         assertEquals(2, none.code());
         assertEquals("diffuse: give --data (sliced-W2, class counts), --likelihood-model (bits/dim) or both", none.err().strip());
+        Path model = TinyImageModels.write(dir.resolve("model"), 8, 0);
+        Run glob = run("generate", "--model", model.toString(), "--n", "1", "--out", dir.resolve("out[1]").toString(), "--master", "local[1]");
+        assertEquals(2, glob.code());
+        assertTrue(glob.err().contains("Spark reads paths with * ? [ ] { } \\ as glob patterns"), glob.err());
         Run yarn = run("evaluate", "--data", "fashion-mnist:test", "--master", "yarn");
         assertEquals(2, yarn.code());
         assertTrue(yarn.err().startsWith("diffuse: --master yarn: the diffuse command runs Spark in local mode"), yarn.err());
