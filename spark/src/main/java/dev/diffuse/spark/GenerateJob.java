@@ -45,10 +45,12 @@ public final class GenerateJob {
      * @param request    the run with every default resolved (sampler, steps, seed)
      * @param partitions tasks it ran as
      * @param devices    device ids the images were computed on
-     * @param seconds    wall time from the first task to the checked data set
-     * @param manifest   the manifest written
+     * @param seconds      wall time from the first task to the checked data set
+     * @param writeSeconds of which generating and writing the Parquet files
+     * @param manifest     the manifest written
      */
-    public record Summary(SampleRequest request, int partitions, List<String> devices, long nonFinite, double seconds, ObjectNode manifest) {}
+    public record Summary(SampleRequest request, int partitions, List<String> devices, long nonFinite, double seconds, double writeSeconds,
+                          ObjectNode manifest) {}
 
     /**
      * Runs the job: resolves the request against the model on the driver (so a bad request fails before any task
@@ -80,6 +82,7 @@ public final class GenerateJob {
         JavaRDD<Row> rows = jsc.parallelize(ranges, ranges.size()).mapPartitions(new RangeSampler(resolved, probe));
         spark.createDataFrame(rows, RangeSampler.schema(resolved.withTensor()))
                 .write().mode(overwrite ? SaveMode.Overwrite : SaveMode.ErrorIfExists).parquet(out);
+        double writeSeconds = (System.nanoTime() - t0) / 1e9;
 
         Dataset<Row> written = spark.read().parquet(out);
         Row c = written.agg(count(lit(1)), countDistinct(col("index")), min(col("index")), max(col("index")),
@@ -92,15 +95,15 @@ public final class GenerateJob {
         List<String> devices = written.select("device").distinct().sort("device").as(org.apache.spark.sql.Encoders.STRING()).collectAsList();
         double seconds = (System.nanoTime() - t0) / 1e9;
 
-        ObjectNode m = manifest(resolved, info, ranges.size(), devices, nonFinite, seconds, spark);
+        ObjectNode m = manifest(resolved, info, ranges.size(), devices, nonFinite, seconds, writeSeconds, spark);
         Manifest.write(spark.sparkContext().hadoopConfiguration(), out, m);
-        return new Summary(run, ranges.size(), devices, nonFinite, seconds, m);
+        return new Summary(run, ranges.size(), devices, nonFinite, seconds, writeSeconds, m);
     }
 
     static boolean isImage(int[] shape) { return shape.length == 3 && (shape[0] == 1 || shape[0] == 3); }
 
     private static ObjectNode manifest(GenerateSpec s, ModelInfo info, int partitions, List<String> devices, long nonFinite, double seconds,
-                                       SparkSession spark) {
+                                       double writeSeconds, SparkSession spark) {
         ObjectNode m = Manifest.create();
         m.put("created", Instant.now().toString());
         ObjectNode model = m.putObject("model");
@@ -139,6 +142,7 @@ public final class GenerateJob {
         sp.put("version", spark.version());
         sp.put("master", spark.sparkContext().master());
         m.put("seconds", seconds);
+        m.put("write_seconds", writeSeconds);
         return m;
     }
 }

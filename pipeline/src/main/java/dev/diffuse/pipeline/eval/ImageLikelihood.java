@@ -79,13 +79,25 @@ public final class ImageLikelihood implements AutoCloseable {
      * needs vector-Jacobian products), evaluating at most {@code maxBatch} images per network pass.
      */
     public static ImageLikelihood load(Path model, Device device, int maxBatch) throws IOException {
+        Path dir = checkModel(model);
+        return new ImageLikelihood(dir, ModelFolders.load(dir, device, maxBatch, true));
+    }
+
+    /** The resolved folder of {@code model} (a run folder: its latest checkpoint); refused unless it predicts epsilon. */
+    public static Path checkModel(Path model) throws IOException {
         Path dir = ModelFolders.resolve(model);
         ModelObjective objective = ModelObjective.read(dir);
         if (objective.kind() != ModelObjective.Kind.EPSILON)
             throw new IllegalArgumentException(dir + " is a " + objective.label() + " model; the likelihood here integrates the VP "
                     + "probability-flow ODE of an epsilon-prediction (DDPM) model");
-        return new ImageLikelihood(dir, ModelFolders.load(dir, device, maxBatch, true));
+        return dir;
     }
+
+    /**
+     * Device bytes of the ODE state for {@code rows} images of {@code values} values in all: x0 and six tensors like it
+     * (x, x~, m1, m2, probe, VJP), five per-row vectors, 64 MiB of slack.
+     */
+    public static long workspaceBytes(long values, long rows) { return 4 * (7 * values + 5 * rows) + (64L << 20); }
 
     /** The model folder loaded (a run folder resolved to its checkpoint). */
     public Path folder() { return folder; }
@@ -116,7 +128,7 @@ public final class ImageLikelihood implements AutoCloseable {
         Arrays.fill(seeds, PROBE_SEED);
         for (int r = 0; r < count; r++) firsts[r] = Math.multiplyExact(first + r, per);
         var lik = new ProbabilityFlowLikelihood(VpSde.standard(), s.steps(), s.trace(), s.grid());
-        try (Workspace ws = new Workspace(net.device(), "likelihood", 16L * x.length * 4 + (64L << 20));
+        try (Workspace ws = new Workspace(net.device(), "likelihood", workspaceBytes(x.length, count));
              RowNoise probes = new RowNoise(seeds, firsts)) {
             Tensor x0 = ws.tensor(shape), out = ws.tensor(count);
             x0.upload(x);

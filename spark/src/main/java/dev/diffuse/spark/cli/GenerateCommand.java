@@ -66,7 +66,8 @@ public final class GenerateCommand implements Callable<Integer> {
                     r.classLabel() != null ? ", class " + r.classLabel() : "", r.guidance() != null ? ", guidance " + r.guidance() : "");
             System.out.printf(Locale.ROOT, "spark:   %s, %d partitions, devices %s (session start %.1f s)%n", spark.sparkContext().master(),
                     s.partitions(), String.join(", ", s.devices()), startup);
-            System.out.printf(Locale.ROOT, "generated: %,d images in %.3f s (%.2f images/s)%s%n", r.n(), s.seconds(), r.n() / s.seconds(),
+            System.out.printf(Locale.ROOT, "generated: %,d images in %.3f s (%.2f images/s; sampling and writing %.3f s, checking %.3f s)%s%n",
+                    r.n(), s.seconds(), r.n() / s.seconds(), s.writeSeconds(), s.seconds() - s.writeSeconds(),
                     s.nonFinite() > 0 ? String.format(Locale.ROOT, "; %,d with non-finite values (finite = false)", s.nonFinite()) : "");
             System.out.println("wrote " + out + " (Parquet) and " + out + "/_manifest.json");
             return 0;
