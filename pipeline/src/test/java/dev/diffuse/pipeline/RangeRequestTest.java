@@ -51,6 +51,8 @@ class RangeRequestTest {
                         device.id() + ": images " + r[0] + ".." + r[1] + " as a range");
             }
             assertEquals(5, p.resolve(whole.toBuilder().firstIndex(5).n(2).build()).firstIndex(), "resolve keeps firstIndex");
+            assertArrayEquals(new int[]{1, 0, 1, 0}, p.classesOf(whole.toBuilder().firstIndex(5).n(4).build()),
+                    "images 5..8 get classes 5..8 mod 2 (class 2 is the model's \"no class\")");
         }
     }
 
