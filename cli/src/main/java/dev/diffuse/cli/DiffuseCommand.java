@@ -12,6 +12,9 @@ import picocli.CommandLine.ScopeType;
 /** The {@code diffuse} command: {@code diffuse sample}, {@code diffuse train}, {@code diffuse devices}, ... */
 @Command(name = "diffuse", mixinStandardHelpOptions = true, version = "diffuse 0.1.0",
         description = "Diffusion models on GPUs through hand-written OpenCL kernels, with a pure-Java reference device.",
+        footer = {"", "On Apache Spark (through the ./diffuse launcher, which adds Spark to the class path; see the README):",
+                "  generate   generate a Parquet data set, the same bits at any cluster size",
+                "  evaluate   sliced-W2, class counts and bits/dim of a data set, split across executors"},
         subcommands = {SampleCommand.class, ServeCommand.class, LoadTestCommand.class, TrainCommand.class, ForwardCommand.class, LikelihoodCommand.class, DevicesCommand.class, BenchCommand.class, EvalSamplersCommand.class, CommandLine.HelpCommand.class})
 public final class DiffuseCommand implements Runnable {
     /** Exit code of every failure after parsing (bad input, missing files, budgets, diverged training, internal errors). */

@@ -6,13 +6,12 @@ import java.util.concurrent.Callable;
 
 import dev.diffuse.models.data.Dataset;
 import dev.diffuse.models.data.Datasets;
-import dev.diffuse.models.train.ModelDenoiser;
 import dev.diffuse.models.unet.UNet2DModel;
 import dev.diffuse.models.unet.UNetCheckpoint;
+import dev.diffuse.pipeline.eval.ImageLikelihood;
 import dev.diffuse.runtime.Device;
 import dev.diffuse.runtime.Devices;
 import dev.diffuse.runtime.MemoryBudget;
-import dev.diffuse.runtime.Philox;
 import dev.diffuse.runtime.Tensor;
 import dev.diffuse.runtime.Workspace;
 import dev.diffuse.samplers.Denoiser;
@@ -25,9 +24,8 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code diffuse likelihood}: log-likelihood through the probability-flow ODE. For an exact mixture it is compared
- * with the exact log-density; for an image model it is reported in bits per dimension on dequantised data:
- * x = (pixel + u) / 127.5 - 1 with u ~ U(0, 1), so p_pixel = p_x / 127.5^D and
- * bits/dim = -log p_x / (D ln 2) + log2(127.5).
+ * with the exact log-density; for an image model it is reported in bits per dimension on dequantised data
+ * ({@link ImageLikelihood}, which the Spark evaluation job runs over ranges of a test set with the same bits).
  */
 @Command(name = "likelihood", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Estimate log-likelihoods with the probability-flow ODE (exact trace or Hutchinson): nats for a mixture, bits/dim for images.")
@@ -55,8 +53,8 @@ public final class LikelihoodCommand implements Callable<Integer> {
             + "| uniform (default ${DEFAULT-VALUE})")
     String grid;
 
-    @Option(names = "--seed", defaultValue = "0", description = "seed of the mixture points, the dequantisation noise and the "
-            + "Hutchinson probe (default ${DEFAULT-VALUE})") long seed;
+    @Option(names = "--seed", defaultValue = "0", description = "seed of the mixture points and the dequantisation noise (the "
+            + "Hutchinson probe has its own fixed seed) (default ${DEFAULT-VALUE})") long seed;
     @Option(names = "--device", defaultValue = "auto", description = "auto | java | cl | cl:gpu | cl:cpu | cl:P:I (default ${DEFAULT-VALUE})")
     String device;
 
@@ -91,29 +89,16 @@ public final class LikelihoodCommand implements Callable<Integer> {
                     model, meanEst, meanExact, meanAbs, n, trace, steps, grid);
             return 0;
         }
-        Path dir = Models.resolve(Path.of(model));
-        var objective = dev.diffuse.models.train.ModelObjective.read(dir);
-        if (objective.kind() != dev.diffuse.models.train.ModelObjective.Kind.EPSILON)
-            throw new IllegalArgumentException(dir + " is a " + objective.label() + " model; the likelihood here integrates the VP "
-                    + "probability-flow ODE of an epsilon-prediction (DDPM) model");
+        Path dir = ImageLikelihood.checkModel(Path.of(model));
         Dataset ds = Datasets.open(data, dataDir);
-        int[] shape = new int[ds.sampleShape().length + 1];
-        shape[0] = n;
-        System.arraycopy(ds.sampleShape(), 0, shape, 1, ds.sampleShape().length);
         int per = ds.sampleNumel();
         requireMemory(d, per, modelBytes(dir, Math.min(n, 64)), "images");
-        float[] x = new float[n * per], labels = new float[n];
-        int[] idx = new int[n];
-        for (int i = 0; i < n; i++) idx[i] = i % ds.size();
-        ds.fill(idx, x, labels);
-        for (int i = 0; i < x.length; i++) x[i] += Philox.uniform(seed, 1, i) / 127.5f; // uniform dequantisation
-        try (var net = Models.load(dir, d, Math.min(n, 64), true)) {
-            float[] est = run(lik, new ModelDenoiser(net), d, x, shape);
-            double nll = 0;
-            for (float v : est) nll -= v / n;
-            double bpd = nll / (per * Math.log(2)) + Math.log(127.5) / Math.log(2);
-            System.out.printf(Locale.ROOT, "%s on %s: %.3f bits/dim (mean -log p %.1f nats over %d images, %s trace, %d Heun steps, %s grid)%n",
-                    model, data, bpd, nll, n, trace, steps, grid);
+        var settings = new ImageLikelihood.Settings(steps, lik.trace(), lik.grid(), seed);
+        try (ImageLikelihood images = ImageLikelihood.load(dir, d, Math.min(n, 64))) {
+            float[] est = images.logDensity(ds, 0, n, settings); // image i = data image i mod size, dequantised with its own noise
+            double nll = ImageLikelihood.meanNll(est), bpd = ImageLikelihood.bitsPerDim(nll, images.sampleNumel());
+            System.out.printf(Locale.ROOT, "%s on %s: %.3f bits/dim (mean -log p %.1f nats over %d images, %s)%n",
+                    model, data, bpd, nll, n, settings.describe());
         }
         return 0;
     }
@@ -135,7 +120,7 @@ public final class LikelihoodCommand implements Callable<Integer> {
     }
 
     /** The ODE state: x0 and six tensors like it (x, x~, m1, m2, probe, VJP), five per-row vectors, 64 MiB of slack. */
-    private static long workspaceBytes(long values, long rows) { return 4 * (7 * values + 5 * rows) + (64L << 20); }
+    private static long workspaceBytes(long values, long rows) { return ImageLikelihood.workspaceBytes(values, rows); }
 
     private static float[] run(ProbabilityFlowLikelihood lik, dev.diffuse.samplers.DifferentiableDenoiser den, Device d, float[] x, int[] shape) {
         try (Workspace ws = new Workspace(d, "likelihood", workspaceBytes(x.length, shape[0]))) {

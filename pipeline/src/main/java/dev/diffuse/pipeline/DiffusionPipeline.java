@@ -144,6 +144,21 @@ public final class DiffusionPipeline implements AutoCloseable {
     public SampleRequest resolve(SampleRequest request) { return Plans.of(request, info, engine.objective).request(); }
 
     /**
+     * The class each image of the request is drawn with (image k: index firstIndex + k of its run): the request's class
+     * label, else (class-conditional models) the classes cycled by index, skipping the model's "no class" id; -1 for an
+     * unconditional model.
+     * <pre>{@code
+     * int[] k = pipeline.classesOf(SampleRequest.builder().n(4).seed(1).firstIndex(12).build());   // {2, 3, 4, 5} for 10 classes
+     * }</pre>
+     */
+    public int[] classesOf(SampleRequest request) {
+        Plan plan = Plans.of(request, info, engine.objective);
+        int[] k = new int[request.n()];
+        for (int i = 0; i < k.length; i++) k[i] = plan.labelOf(request.firstIndex() + i);
+        return k;
+    }
+
+    /**
      * Bytes a request may hold while it runs: one batch of its images on the device (already covered by the pipeline's
      * fixed share) plus, when its images are collected ({@link #sample}, {@link #submit}), all of them on the host.
      * <pre>{@code

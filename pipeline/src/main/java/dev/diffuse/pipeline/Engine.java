@@ -18,10 +18,11 @@ import dev.diffuse.samplers.guidance.ConditionalDenoiser;
 
 /**
  * Runs one batch: rows from one or more requests with one {@link Plan.Key}. Row r of the batch is image k of its
- * request and draws all its noise (prior and every stochastic step) under the key (request seed, k * D), D the values
- * per image ({@link RowNoise}); its class label rides along per row. So a row's result depends on its request and
- * index only, provided the network computes each row the same way whatever the batch (it does: every output element
- * is one fixed chain of operations over that row). All memory of a batch (the sampler's state and scratch, labels,
+ * request, that is image i = firstIndex + k of the request's logical run ({@link SampleRequest#firstIndex}), and draws
+ * all its noise (prior and every stochastic step) under the key (request seed, i * D), D the values per image
+ * ({@link RowNoise}); its class label rides along per row. So a row's result depends on its request and index only,
+ * provided the network computes each row the same way whatever the batch (it does: every output element is one fixed
+ * chain of operations over that row). All memory of a batch (the sampler's state and scratch, labels,
  * guidance buffers, noise keys) is taken before the first evaluation and freed in {@code finally}.
  */
 final class Engine implements AutoCloseable {
@@ -69,9 +70,9 @@ final class Engine implements AutoCloseable {
         int r = 0;
         for (BatchQueue.Slice s : slices)
             for (int k = 0; k < s.count(); k++, r++) {
-                long image = s.first() + k;
+                long image = s.job().plan.firstIndex() + s.first() + k;
                 seeds[r] = s.job().plan.seed();
-                firsts[r] = image * per;
+                firsts[r] = Math.multiplyExact(image, per);
                 labels[r] = s.job().plan.labelOf(image);
             }
         Sampler sampler = ObjectiveSamplers.create(objective, key.sampler(),
