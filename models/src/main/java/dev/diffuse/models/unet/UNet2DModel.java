@@ -3,7 +3,6 @@ package dev.diffuse.models.unet;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 
@@ -13,7 +12,6 @@ import dev.diffuse.kernels.embedding.TimestepEmbedding;
 import dev.diffuse.kernels.linear.Linear;
 import dev.diffuse.kernels.lookup.Lookup;
 import dev.diffuse.models.train.TrainableModel;
-import dev.diffuse.models.unet.Graph.Act;
 import dev.diffuse.models.unet.Graph.Param;
 import dev.diffuse.runtime.Device;
 import dev.diffuse.runtime.MemoryBudget;
@@ -111,30 +109,7 @@ public final class UNet2DModel implements TrainableModel {
     public static double forwardFlops(UNetConfig cfg, int batch) {
         Tape t = new Tape(cfg, 1, false);
         int c0 = cfg.channels(0), td = cfg.timeDim();
-        double f = 2.0 * batch * (td * c0 + (double) td * td);
-        for (Node n : t.nodes) {
-            switch (n) {
-                case Node.ConvNode c -> f += convFlops(c.conv, c.in.shape, batch);
-                case Node.UpsampleNode u -> f += convFlops(u.conv, u.up.shape, batch);
-                case Node.HeadNode h -> f += convFlops(h.conv, h.in.shape, batch);
-                case ResnetNode r -> {
-                    int[] o = r.out.shape;
-                    f += convFlops(r.conv1, r.in.shape, batch) + convFlops(r.conv2, o, batch) + 2.0 * batch * o[0] * td;
-                    if (r.shortcut != null) f += convFlops(r.shortcut, r.in.shape, batch);
-                }
-                case AttentionNode a -> {
-                    double tokens = (double) a.in.shape[1] * a.in.shape[2];
-                    f += 4 * 2.0 * batch * tokens * a.c * a.c + 4.0 * batch * a.heads * tokens * tokens * a.headDim;
-                }
-                default -> { }
-            }
-        }
-        return f;
-    }
-
-    private static double convFlops(Node.Conv c, int[] in, int batch) {
-        int[] w = c.w().shape;
-        return dev.diffuse.kernels.conv2d.Conv2d.flops(batch, w[1], in[1], in[2], w[0], c.spec());
+        return 2.0 * batch * (td * c0 + (double) td * td) + Node.flops(t.nodes, batch);
     }
 
     public UNetConfig config() { return tape.cfg; }
@@ -242,34 +217,9 @@ public final class UNet2DModel implements TrainableModel {
             throw new IllegalArgumentException("backward: dx " + dx + " must have the shape of the last forward's input "
                     + Arrays.toString(Graph.withBatch(b, tape.xin.shape)));
         wantInputGrad = dx != null;
-        g.scratch.reset();
-        for (Act a : g.acts) a.fresh = true;
-        tape.out.g(b).copyFrom(dOut);
-        tape.out.fresh = false;
+        g.beginBackward(tape.out, b, dOut);
         Elementwise.fill(tape.semb.g(b), 0f);
-        Graph.Scratch sc = g.scratch;
-        List<Node> nodes = tape.nodes;
-        for (int k = nodes.size() - 1; k >= 0; k--) {
-            Node n = nodes.get(k);
-            Act[] ins = n.ins();
-            Tensor[] d = new Tensor[ins.length];
-            Tensor[] pending = new Tensor[ins.length];
-            long mark = sc.mark();
-            for (int i = 0; i < ins.length; i++) {
-                Act a = ins[i];
-                if (!a.hasGrad || (!wantInputGrad && (a == tape.xin || a == tape.xTape))) continue;
-                if (a.fresh) {
-                    d[i] = a.g(b);
-                    a.fresh = false;
-                } else {
-                    d[i] = pending[i] = sc.take(Graph.withBatch(b, a.shape));
-                }
-            }
-            n.backward(b, d);
-            for (int i = 0; i < ins.length; i++)
-                if (pending[i] != null) Elementwise.add(ins[i].g(b), ins[i].g(b), pending[i]);
-            sc.release(mark);
-        }
+        g.backward(tape.nodes, b, a -> !wantInputGrad && (a == tape.xin || a == tape.xTape));
         timeBackward(b);
         if (dx != null) dx.copyFrom(tape.xin.g(b));
     }
