@@ -1,9 +1,11 @@
 package dev.diffuse.models.unet;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.SplittableRandom;
 import java.util.function.Predicate;
 
 import dev.diffuse.kernels.elementwise.Elementwise;
@@ -214,6 +216,35 @@ public final class Graph {
                 if (pending[i] != null) Elementwise.add(ins[i].g(b), ins[i].g(b), pending[i]);
             scratch.release(mark);
         }
+    }
+
+    /**
+     * PyTorch's default initialisation, seeded: conv/linear weights and biases U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+     * (kaiming_uniform with a = sqrt(5)), GroupNorm weight 1 and bias 0, class-embedding table N(0, 1).
+     */
+    public void initialize(long seed) {
+        Map<String, int[]> shapes = layout();
+        for (Param p : params) {
+            SplittableRandom r = new SplittableRandom(seed * 1_000_003L + p.name.hashCode());
+            float[] v = new float[Math.toIntExact(Tensor.numel(p.shape))];
+            boolean norm = p.name.contains("norm");
+            if (p.name.startsWith("class_embedding")) {
+                for (int i = 0; i < v.length; i++) v[i] = (float) gaussian(r);
+            } else if (norm) {
+                if (p.name.endsWith(".weight")) Arrays.fill(v, 1f);
+            } else {
+                int[] w = shapes.get(p.name.substring(0, p.name.lastIndexOf('.')) + ".weight");
+                long fanIn = Tensor.numel(w) / w[0];
+                double bound = 1.0 / Math.sqrt(fanIn);
+                for (int i = 0; i < v.length; i++) v[i] = (float) ((2 * r.nextDouble() - 1) * bound);
+            }
+            p.w.upload(v);
+        }
+    }
+
+    private static double gaussian(SplittableRandom r) {
+        double u = r.nextDouble(), w = r.nextDouble();
+        return Math.sqrt(-2 * Math.log(1 - u)) * Math.cos(2 * Math.PI * w);
     }
 
     static long align(long n) { return (n + ALIGN - 1) / ALIGN * ALIGN; }

@@ -4,7 +4,6 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.SplittableRandom;
 
 import dev.diffuse.kernels.activation.Activation;
 import dev.diffuse.kernels.elementwise.Elementwise;
@@ -143,34 +142,8 @@ public final class UNet2DModel implements TrainableModel {
     /** Device bytes held by this model (parameters, gradients, activations, scratch). */
     public long allocatedBytes() { return ws.usedBytes(); }
 
-    /**
-     * PyTorch's default initialisation, seeded: conv/linear weights and biases U(-1/sqrt(fan_in), 1/sqrt(fan_in))
-     * (kaiming_uniform with a = sqrt(5)), GroupNorm weight 1 and bias 0, class-embedding table N(0, 1).
-     */
-    public void initialize(long seed) {
-        Map<String, int[]> shapes = g.layout();
-        for (Param p : g.params) {
-            SplittableRandom r = new SplittableRandom(seed * 1_000_003L + p.name.hashCode());
-            float[] v = new float[Math.toIntExact(Tensor.numel(p.shape))];
-            boolean norm = p.name.contains("norm");
-            if (p.name.startsWith("class_embedding")) {
-                for (int i = 0; i < v.length; i++) v[i] = (float) gaussian(r);
-            } else if (norm) {
-                if (p.name.endsWith(".weight")) Arrays.fill(v, 1f);
-            } else {
-                int[] w = shapes.get(p.name.substring(0, p.name.lastIndexOf('.')) + ".weight");
-                long fanIn = Tensor.numel(w) / w[0];
-                double bound = 1.0 / Math.sqrt(fanIn);
-                for (int i = 0; i < v.length; i++) v[i] = (float) ((2 * r.nextDouble() - 1) * bound);
-            }
-            p.w.upload(v);
-        }
-    }
-
-    private static double gaussian(SplittableRandom r) {
-        double u = r.nextDouble(), w = r.nextDouble();
-        return Math.sqrt(-2 * Math.log(1 - u)) * Math.cos(2 * Math.PI * w);
-    }
+    /** PyTorch's default initialisation, seeded ({@link Graph#initialize}). */
+    public void initialize(long seed) { g.initialize(seed); }
 
     /** {@link #forward(Tensor, Tensor, Tensor, Tensor)} without class labels. */
     public void forward(Tensor out, Tensor x, Tensor timesteps) { forward(out, x, timesteps, null); }

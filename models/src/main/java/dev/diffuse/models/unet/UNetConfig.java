@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -14,6 +13,13 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+
+import static dev.diffuse.models.io.JsonFields.bool;
+import static dev.diffuse.models.io.JsonFields.integer;
+import static dev.diffuse.models.io.JsonFields.ints;
+import static dev.diffuse.models.io.JsonFields.number;
+import static dev.diffuse.models.io.JsonFields.strings;
+import static dev.diffuse.models.io.JsonFields.text;
 
 /**
  * The subset of diffusers {@code UNet2DModel}'s config.json this port implements (spec unet2d-diffusers.md §1),
@@ -285,60 +291,6 @@ public record UNetConfig(Integer sampleSize, int inChannels, int outChannels, bo
     private static List<String> strip(List<String> types) {
         List<String> out = new ArrayList<>();
         for (String t : types) out.add(t.startsWith("UNetRes") ? t.substring("UNetRes".length()) : t);
-        return out;
-    }
-
-    private static String text(JsonNode n, String key, String def) {
-        JsonNode v = n.get(key);
-        if (v == null) return def;
-        if (!v.isTextual()) throw new IllegalArgumentException(key + " = " + v + " must be a string");
-        return v.asText();
-    }
-
-    private static boolean bool(JsonNode n, String key, boolean def) {
-        JsonNode v = n.get(key);
-        if (v == null || v.isNull()) return def;
-        if (!v.isBoolean()) throw new IllegalArgumentException(key + " = " + v + " must be true or false");
-        return v.asBoolean();
-    }
-
-    private static double number(JsonNode n, String key, double def) {
-        JsonNode v = n.get(key);
-        if (v == null || v.isNull()) return def;
-        if (!v.isNumber()) throw new IllegalArgumentException(key + " = " + v + " must be a number");
-        return v.asDouble();
-    }
-
-    private static Integer integer(JsonNode n, String key, Integer def) {
-        JsonNode v = n.get(key);
-        if (v == null) return def;
-        if (v.isNull()) {
-            if (def != null) throw new IllegalArgumentException(key + " is null; it must be an integer (default " + def + ")");
-            return null;
-        }
-        if (!v.isIntegralNumber() && !(v.isNumber() && v.asDouble() == Math.rint(v.asDouble())))
-            throw new IllegalArgumentException(key + " = " + v + " must be an integer");
-        return v.asInt();
-    }
-
-    private static List<String> strings(JsonNode n, String key, List<String> def) {
-        JsonNode v = n.get(key);
-        if (v == null) return def;
-        if (!v.isArray()) throw new IllegalArgumentException(key + " = " + v + " must be a list of block type names");
-        List<String> out = new ArrayList<>();
-        for (Iterator<JsonNode> it = v.elements(); it.hasNext(); ) out.add(it.next().asText());
-        return out;
-    }
-
-    private static List<Integer> ints(JsonNode n, String key, List<Integer> def) {
-        JsonNode v = n.get(key);
-        if (v == null) return def;
-        if (!v.isArray()) throw new IllegalArgumentException(key + " = " + v + " must be a list of integers");
-        List<Integer> out = new ArrayList<>();
-        for (JsonNode e : v) {
-            if (!e.isIntegralNumber()) throw new IllegalArgumentException(key + " = " + v + " must be a list of integers");
-            out.add(e.asInt());
-        }
         return out;
     }
 }
