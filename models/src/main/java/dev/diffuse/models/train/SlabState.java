@@ -18,7 +18,8 @@ import dev.diffuse.runtime.Tensor;
  *   diffusion_pytorch_model.safetensors   one slab (the weights to sample with) under the model's names
  *   (extra files)                         config.json, objective.json, ... written by the caller
  *   training_state.safetensors            every slab flat under its name, and metadata: format, step, model (class),
- *                                         loss_steps / loss_values and whatever the trainer adds
+ *                                         layout (name -> shape, checked on load), loss histories, whatever the
+ *                                         trainer adds
  * </pre>
  * written atomically ({@link Checkpoints#writeAtomically}), read back bit for bit so training resumes exactly.
  */
@@ -43,6 +44,7 @@ public final class SlabState {
         m.put("format", format);
         m.put("step", Integer.toString(step));
         m.put("model", model.getClass().getName());
+        m.put("layout", layout(model));
         m.putAll(meta);
         Checkpoints.writeAtomically(folder, tmp -> {
             Safetensors.write(tmp.resolve(Checkpoints.WEIGHTS), named, Map.of("format", "pt"));
@@ -68,6 +70,9 @@ public final class SlabState {
             String cls = f.metadata().get("model");
             if (!model.getClass().getName().equals(cls))
                 throw new IOException("checkpoint " + folder + " was written by a " + cls + " model, not " + model.getClass().getName());
+            if (!layout(model).equals(f.metadata().get("layout")))
+                throw new IOException("checkpoint " + folder + " holds a model of another layout (a different model size?): "
+                        + f.metadata().get("layout") + ", this model: " + layout(model));
             for (var e : slabs.entrySet()) {
                 String s = e.getKey();
                 long n = e.getValue().numel();
@@ -81,6 +86,13 @@ public final class SlabState {
             meta.put("step", Integer.toString(step));
             return meta;
         }
+    }
+
+    /** The model's parameter names and shapes as JSON (name -> shape), in slab order. */
+    static String layout(Parameterized model) throws IOException {
+        Map<String, int[]> l = new LinkedHashMap<>();
+        for (var e : model.namedParameters().entrySet()) l.put(e.getKey(), e.getValue().shape());
+        return JSON.writeValueAsString(l);
     }
 
     private static int step(Map<String, String> meta, Path folder, int maxStep) throws IOException {
