@@ -125,7 +125,7 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     /** The training progress bar: on a terminal it redraws in place; in a log (no console) it prints one line every 10 s. */
-    private static ProgressBar progressBar(int steps) {
+    static ProgressBar progressBar(int steps) {
         ProgressBarBuilder pb = new ProgressBarBuilder().setTaskName("train").setInitialMax(steps).setStyle(ProgressBarStyle.ASCII)
                 .showSpeed().setSpeedUnit(java.time.temporal.ChronoUnit.SECONDS);
         if (System.console() == null)

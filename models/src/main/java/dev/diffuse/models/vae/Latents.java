@@ -33,6 +33,27 @@ public final class Latents {
         return out;
     }
 
+    /** Reconstructions decode(mean of q(z | x)) of images {@code ids} of {@code data}, row-major (n, C, H, W). */
+    public static float[] reconstruct(AutoencoderKL model, Dataset data, int[] ids) {
+        AutoencoderKLConfig c = model.config();
+        int per = data.sampleNumel(), zper = Math.toIntExact(Tensor.numel(c.latentShape())), mb = model.maxBatch();
+        float[] out = new float[Math.multiplyExact(ids.length, per)], host = new float[mb * per];
+        try (Workspace ws = new Workspace(model.device(), "reconstruct", 4L * mb * (2L * per + zper) + (1 << 16))) {
+            Tensor x = ws.tensor(Graph.withBatch(mb, c.imageShape())), z = ws.tensor(Graph.withBatch(mb, c.latentShape())),
+                    y = ws.tensor(Graph.withBatch(mb, c.imageShape()));
+            for (int first = 0; first < ids.length; first += mb) {
+                int b = Math.min(mb, ids.length - first);
+                data.fill(java.util.Arrays.copyOfRange(ids, first, first + b), host, null);
+                Tensor xb = Graph.batch(x, b), zb = Graph.batch(z, b), yb = Graph.batch(y, b);
+                xb.upload(b == mb ? host : java.util.Arrays.copyOf(host, b * per));
+                model.encodeMean(zb, xb);
+                model.decode(yb, zb);
+                System.arraycopy(yb.toArray(), 0, out, first * per, b * per);
+            }
+        }
+        return out;
+    }
+
     /** {@code n} indices spread evenly over a data set of {@code size} (0, size/n, 2 size/n, ...). */
     public static int[] spread(int size, int n) {
         int k = Math.min(n, size);
