@@ -14,6 +14,8 @@ import dev.diffuse.runtime.Devices;
 import dev.diffuse.runtime.Workspace;
 import dev.diffuse.runtime.Tensor;
 import dev.diffuse.models.train.ModelObjective;
+import dev.diffuse.models.vae.AutoencoderKL;
+import dev.diffuse.models.vae.LatentSpace;
 import dev.diffuse.samplers.Sampler;
 import dev.diffuse.samplers.Samplers;
 import dev.diffuse.samplers.gmm.GaussianMixture;
@@ -105,7 +107,8 @@ public final class SampleCommand implements Callable<Integer> {
         sampler = ModelSamplers.check(objective, sampler, dir);
         try (var net = Models.load(dir, dev, Math.min(n, 64)); var den = ModelSamplers.denoiser(net, objective, DiscreteSchedule.ddpmDefault(), classLabel)) {
             // image models work in [-1, 1]: ddpm/ddim clip the predicted x0 there (diffusers' clip_sample default) unless --no-clip
-            boolean clip = !noClip && net.sampleShape().length == 3;
+            LatentSpace latent = LatentSpace.read(dir);  // a latent model: sample latents, then decode with its VAE
+            boolean clip = !noClip && net.sampleShape().length == 3 && latent == null;
             Sampler s = ModelSamplers.create(objective, sampler,
                     new Samplers.Options(steps, eta, betaSchedule, clip, 0.01, sigmaMax != null ? sigmaMax : 80, 0.01, 1));
             int[] shape = new int[net.sampleShape().length + 1];
@@ -115,9 +118,12 @@ public final class SampleCommand implements Callable<Integer> {
                     java.util.Arrays.toString(net.sampleShape()), ModelSamplers.describe(objective));
             System.out.printf(Locale.ROOT, "sampler: %s, %d steps, %d evaluations%n", s.name(), steps, s.evaluations());
             float[] x;
-            try (Workspace ws = new Workspace(dev, "sample", 8L * Tensor.numel(shape) + (16 << 20))) {
+            try (Workspace ws = new Workspace(dev, "sample", 8L * Tensor.numel(shape) + (16 << 20));
+                 AutoencoderKL vae = latent == null ? null : latent.loadVae(dir, dev, Math.min(n, 64))) {
                 long t0 = System.nanoTime();
-                x = s.sample(den, ws, seed, shape).toArray();
+                Tensor sampled = s.sample(den, ws, seed, shape);
+                x = vae == null ? sampled.toArray() : latent.decode(vae, sampled);
+                if (vae != null) shape = latent.imageShape(vae, n);
                 double secs = (System.nanoTime() - t0) / 1e9;
                 System.out.printf(Locale.ROOT, "sampled: %d in %.3f s (%.1f samples/s)%n", n, secs, n / secs);
             }

@@ -64,6 +64,8 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--log-every", defaultValue = "25") int logEvery;
     @Option(names = "--sample-every", defaultValue = "500", description = "write a sample grid every K steps (0: never)") int sampleEvery;
     @Option(names = "--checkpoint-every", defaultValue = "500") int checkpointEvery;
+    @Option(names = "--vae", description = "latent diffusion: train on the scaled latents of this AutoencoderKL folder (from 'diffuse train-vae'); "
+            + "--config then defaults to latent; checkpoints carry the VAE and sample grids are decoded") Path vae;
 
     @Override
     public Integer call() throws Exception {
@@ -73,7 +75,12 @@ public final class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException(out + " already holds checkpoints: pass --resume to continue, or choose another --out");
         ModelObjective.Kind kind = objectiveKind(resumeFrom);
         Device d = Devices.select(device);
-        Dataset ds = Datasets.open(data, dataDir);
+        Dataset pixels = Datasets.open(data, dataDir);
+        LatentTraining latent = LatentTraining.open(vae, resumeFrom, out, pixels, data, d);
+        if (latent != null && kind == ModelObjective.Kind.CONSISTENCY)
+            throw new IllegalArgumentException("--vae: consistency training in latent space is not supported; use --objective epsilon or flow");
+        if (latent != null && config.equals("small")) config = "latent";
+        Dataset ds = latent == null ? pixels : latent.data();
         if (kind == ModelObjective.Kind.CONSISTENCY) return trainConsistency(d, ds, resumeFrom);
         TrainConfig cfg = resumeFrom != null ? Trainer.readConfig(resumeFrom).withSteps(steps)
                 : TrainConfig.defaults(steps, batch).withLr(lr, warmup).withEma(ema).withSeed(seed).withEvery(logEvery, sampleEvery, checkpointEvery)
@@ -91,7 +98,10 @@ public final class TrainCommand implements Callable<Integer> {
             Files.createDirectories(out.resolve("samples"));
             ProgressBar bar = progressBar(cfg.steps());
             bar.stepTo(tr.step());
-            tr.dataSpec(data).outputDir(out).configWriter(f -> Models.writeConfig(model, f)).listener(new TrainListener() {
+            tr.dataSpec(data).outputDir(out).configWriter(f -> {
+                Models.writeConfig(model, f);
+                if (latent != null) latent.install(f);
+            }).listener(new TrainListener() {
                 @Override
                 public void onStep(int step, int total, double loss, double rate) {
                     bar.stepTo(step);
@@ -104,7 +114,7 @@ public final class TrainCommand implements Callable<Integer> {
 
                 @Override
                 public void onSampleDue(int step, Trainer t) {
-                    t.withEmaWeights(() -> writeSamples(model, obj, t.config().schedule(), ds, out.resolve("samples/step-" + step + ".png"), seed));
+                    t.withEmaWeights(() -> writeSamples(model, obj, t.config().schedule(), ds, out.resolve("samples/step-" + step + ".png"), seed, latent));
                 }
             });
             try {
@@ -113,7 +123,7 @@ public final class TrainCommand implements Callable<Integer> {
                 bar.close();
             }
             tr.writeLossCurve(out.resolve("loss.png"));
-            if (sampleEvery > 0) tr.withEmaWeights(() -> writeSamples(model, obj, tr.config().schedule(), ds, out.resolve("samples/final.png"), seed));
+            if (sampleEvery > 0) tr.withEmaWeights(() -> writeSamples(model, obj, tr.config().schedule(), ds, out.resolve("samples/final.png"), seed, latent));
             System.out.println("wrote " + out.resolve("loss.png") + ", checkpoints and samples under " + out);
         }
         return 0;
@@ -145,9 +155,9 @@ public final class TrainCommand implements Callable<Integer> {
      * in one step.
      */
     static void writeSamples(TrainableModel model, ModelObjective obj, dev.diffuse.samplers.schedule.DiscreteSchedule schedule, Dataset ds, Path png,
-                             long seed) {
+                             long seed, LatentTraining latent) {
         int n = ds.sampleShape().length == 3 ? 64 : 2000;
-        boolean images = ds.sampleShape().length == 3;
+        boolean images = ds.sampleShape().length == 3 && latent == null;  // x0 clipping to [-1, 1] is for pixels, not latents
         Sampler s = switch (obj.kind()) {
             case EPSILON -> Samplers.create("ddim", new Samplers.Options(50, 0, "linear", images, 0.01, 20, 0.01, 1));
             case FLOW -> Samplers.create("flow-heun", Samplers.Options.defaults(25));
@@ -158,8 +168,9 @@ public final class TrainCommand implements Callable<Integer> {
         System.arraycopy(ds.sampleShape(), 0, shape, 1, ds.sampleShape().length);
         try (NetworkDenoiser den = ModelSamplers.denoiser(model, obj, schedule, -1);
              Workspace ws = new Workspace(model.device(), "train samples", 8L * dev.diffuse.runtime.Tensor.numel(shape) + (1 << 20))) {
-            float[] x = s.sample(den, ws, seed, shape).toArray();
-            Outputs.writeSamples(png, x, shape);
+            dev.diffuse.runtime.Tensor t = s.sample(den, ws, seed, shape);
+            float[] x = latent == null ? t.toArray() : latent.decode(t, model.device());
+            Outputs.writeSamples(png, x, latent == null ? shape : new int[]{n, x.length / (n * latent.crop() * latent.crop()), latent.crop(), latent.crop()});
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
@@ -217,13 +228,13 @@ public final class TrainCommand implements Callable<Integer> {
                     double[] lv = tr.lossValues();
                     if (lv.length > 0) bar.setExtraMessage(String.format(Locale.ROOT, "loss %.4f", lv[lv.length - 1]));
                     if (sampleEvery > 0 && next % sampleEvery == 0 && next < cfg.steps())
-                        tr.withTargetWeights(() -> writeSamples(model, obj, null, ds, out.resolve("samples/step-" + next + ".png"), seed));
+                        tr.withTargetWeights(() -> writeSamples(model, obj, null, ds, out.resolve("samples/step-" + next + ".png"), seed, null));
                     if ((checkpointEvery > 0 && next % checkpointEvery == 0) || next == cfg.steps())
                         tr.save(out.resolve("checkpoint-" + next), f -> Models.writeConfig(model, f), data);
                 }
             }
             if (tr.lossValues().length > 0) LossCurve.write(out.resolve("loss.png"), tr.lossSteps(), tr.lossValues(), "consistency training loss");
-            if (sampleEvery > 0) tr.withTargetWeights(() -> writeSamples(model, obj, null, ds, out.resolve("samples/final.png"), seed));
+            if (sampleEvery > 0) tr.withTargetWeights(() -> writeSamples(model, obj, null, ds, out.resolve("samples/final.png"), seed, null));
             System.out.println("wrote " + out.resolve("loss.png") + ", checkpoints and samples under " + out);
         }
         return 0;

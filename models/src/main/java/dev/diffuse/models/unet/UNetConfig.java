@@ -97,6 +97,18 @@ public record UNetConfig(Integer sampleSize, int inChannels, int outChannels, bo
                 null, true, classConditional ? 10 : null, 0f);
     }
 
+    /**
+     * For latent diffusion on a VAE's (channels, size, size) latents, e.g. 4x8x8: the small U-Net's layout with channels
+     * 64/64/128 at size, size/2, size/4 (attention at the two lower levels, heads of 32), about 80 MFLOP per 4x8x8
+     * latent against 630 for small() on 28x28 images.
+     */
+    public static UNetConfig latent(int channels, int size) {
+        return new UNetConfig(size, channels, channels, false, null, 0f, true,
+                List.of("DownBlock2D", "AttnDownBlock2D", "AttnDownBlock2D"), MID,
+                List.of("AttnUpBlock2D", "AttnUpBlock2D", "UpBlock2D"), List.of(64, 64, 128), 1, 1f, 1, 32, 8, 1e-5f,
+                null, true, null, 0f);
+    }
+
     /** {@link #small(boolean)} without class conditioning. */
     public static UNetConfig small() { return small(false); }
 
