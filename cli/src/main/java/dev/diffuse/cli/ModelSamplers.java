@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 
 import dev.diffuse.models.consistency.ConsistencyDenoiser;
+import dev.diffuse.models.distill.DdpmConsistencyDenoiser;
 import dev.diffuse.models.train.FlowModelDenoiser;
 import dev.diffuse.models.train.ModelDenoiser;
 import dev.diffuse.models.train.ModelObjective;
@@ -12,6 +13,7 @@ import dev.diffuse.models.train.TrainableModel;
 import dev.diffuse.samplers.Sampler;
 import dev.diffuse.samplers.Samplers;
 import dev.diffuse.samplers.consistency.ConsistencySampler;
+import dev.diffuse.samplers.consistency.DdpmConsistencySampler;
 import dev.diffuse.samplers.schedule.DiscreteSchedule;
 
 /**
@@ -38,7 +40,7 @@ final class ModelSamplers {
                             + "): its output is a velocity on the linear path; use --sampler flow-euler or flow-heun, not " + sampler);
                 yield sampler == null ? "flow-heun" : sampler;
             }
-            case CONSISTENCY -> {
+            case CONSISTENCY, CONSISTENCY_DDPM -> {
                 if (sampler != null && !sampler.equals("consistency"))
                     throw new IllegalArgumentException(dir + " is a consistency model (" + ModelObjective.FILE + "): use --sampler consistency "
                             + "with --steps 1 or 2 (or more), not " + sampler);
@@ -52,12 +54,13 @@ final class ModelSamplers {
      * on); class labels (-1: none) only for epsilon and flow models.
      */
     static NetworkDenoiser denoiser(TrainableModel net, ModelObjective objective, DiscreteSchedule schedule, int classLabel) {
-        if (objective.kind() == ModelObjective.Kind.CONSISTENCY && classLabel >= 0)
+        if ((objective.kind() == ModelObjective.Kind.CONSISTENCY || objective.kind() == ModelObjective.Kind.CONSISTENCY_DDPM) && classLabel >= 0)
             throw new IllegalArgumentException("--class: consistency models are unconditional in this version");
         return switch (objective.kind()) {
             case EPSILON -> new ModelDenoiser(net, schedule).classLabel(classLabel);
             case FLOW -> new FlowModelDenoiser(net).classLabel(classLabel);
             case CONSISTENCY -> new ConsistencyDenoiser(net, objective.sigmaMin(), objective.sigmaData());
+            case CONSISTENCY_DDPM -> new DdpmConsistencyDenoiser(net, schedule, objective.sigmaData());
         };
     }
 
@@ -67,6 +70,8 @@ final class ModelSamplers {
      * {@code steps + 1} points from sigma_max down to sigma_min (2 steps: tau_1 = 2.51 for sigma 0.002..80).
      */
     static Sampler create(ModelObjective objective, String sampler, Samplers.Options o) {
+        if (objective.kind() == ModelObjective.Kind.CONSISTENCY_DDPM)  // the student's own grid, x0 clipped for images
+            return DdpmConsistencySampler.onGrid(DiscreteSchedule.ddpmDefault(), objective.teacherSteps(), o.steps(), o.clipSample());
         if (objective.kind() != ModelObjective.Kind.CONSISTENCY) return Samplers.create(sampler, o);
         int k = o.steps();
         double a = Math.pow(objective.sigmaMax(), 1 / 7.0), b = Math.pow(objective.sigmaMin(), 1 / 7.0);
@@ -76,8 +81,10 @@ final class ModelSamplers {
     }
 
     static String describe(ModelObjective o) {
-        return o.kind() == ModelObjective.Kind.CONSISTENCY
-                ? String.format(Locale.ROOT, "consistency, sigma %.3g..%.3g, sigma_data %.3g", o.sigmaMin(), o.sigmaMax(), o.sigmaData())
-                : o.label();
+        return switch (o.kind()) {
+            case CONSISTENCY -> String.format(Locale.ROOT, "consistency, sigma %.3g..%.3g, sigma_data %.3g", o.sigmaMin(), o.sigmaMax(), o.sigmaData());
+            case CONSISTENCY_DDPM -> String.format(Locale.ROOT, "consistency distilled on a %d-step DDIM grid, sigma_data %.3g", o.teacherSteps(), o.sigmaData());
+            default -> o.label();
+        };
     }
 }

@@ -156,12 +156,19 @@ public final class TrainCommand implements Callable<Integer> {
      */
     static void writeSamples(TrainableModel model, ModelObjective obj, dev.diffuse.samplers.schedule.DiscreteSchedule schedule, Dataset ds, Path png,
                              long seed, LatentTraining latent) {
+        writeSamples(model, obj, schedule, ds, png, seed, latent, 1);
+    }
+
+    /** As above; a distilled consistency model samples with {@code consistencySteps} steps. */
+    static void writeSamples(TrainableModel model, ModelObjective obj, dev.diffuse.samplers.schedule.DiscreteSchedule schedule, Dataset ds, Path png,
+                             long seed, LatentTraining latent, int consistencySteps) {
         int n = ds.sampleShape().length == 3 ? 64 : 2000;
         boolean images = ds.sampleShape().length == 3 && latent == null;  // x0 clipping to [-1, 1] is for pixels, not latents
         Sampler s = switch (obj.kind()) {
             case EPSILON -> Samplers.create("ddim", new Samplers.Options(50, 0, "linear", images, 0.01, 20, 0.01, 1));
             case FLOW -> Samplers.create("flow-heun", Samplers.Options.defaults(25));
             case CONSISTENCY -> ConsistencySampler.oneStep(obj.sigmaMax(), obj.sigmaMin());
+            case CONSISTENCY_DDPM -> ModelSamplers.create(obj, "consistency", new Samplers.Options(consistencySteps, 0, "linear", images, 0.01, 80, 0.01, 1));
         };
         int[] shape = new int[ds.sampleShape().length + 1];
         shape[0] = n;

@@ -19,8 +19,8 @@ class LatentCliTest {
     @TempDir
     Path dir;
 
-    /** 24 grayscale 28x28 PNGs: a bright rectangle at one of a few places. */
-    private Path pngs() throws Exception {
+    /** 24 grayscale 28x28 PNGs in dir/pngs: a bright rectangle at one of a few places. */
+    static Path pngs(Path dir) throws Exception {
         Path d = dir.resolve("pngs");
         Files.createDirectories(d);
         for (int i = 0; i < 24; i++) {
@@ -35,7 +35,7 @@ class LatentCliTest {
 
     @Test
     void trainVaeThenALatentUNetAndSampleDecodedImages() throws Exception {
-        Path data = pngs(), vae = dir.resolve("vae"), ldm = dir.resolve("ldm"), cfg = dir.resolve("vae.json");
+        Path data = pngs(dir), vae = dir.resolve("vae"), ldm = dir.resolve("ldm"), cfg = dir.resolve("vae.json");
         Files.writeString(cfg, AutoencoderKLConfig.of(1, java.util.List.of(8, 8, 8), 1, 4, 4, 32).toJson());
         CliTest.Run v = CliTest.run("train-vae", "--data", "png:" + data, "--config", cfg.toString(), "--steps", "4", "--batch", "8",
                 "--device", "java", "--out", vae.toString(), "--checkpoint-every", "2", "--log-every", "1");

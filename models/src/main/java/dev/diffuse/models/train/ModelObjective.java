@@ -19,10 +19,14 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  *   <li>FLOW: the velocity v_theta(x_t, 1000 t) of the linear path x_t = (1 - t) eps + t x0 (flow-euler, flow-heun).</li>
  *   <li>CONSISTENCY: F of f(x, sigma) = c_skip(sigma) x + c_out(sigma) F(c_in(sigma) x, 250 ln sigma) on the VE path
  *       x = x0 + sigma z, with sigma_min, sigma_max and sigma_data needed by c_skip, c_out, c_in and the prior.</li>
+ *   <li>CONSISTENCY_DDPM: a consistency function on the DDPM schedule distilled from an epsilon teacher
+ *       ({@code dev.diffuse.models.distill}): f(x, t) = c_skip(t) x + c_out(t) (x - sqrt(1 - ab_t) eps(x, t)) / sqrt(ab_t),
+ *       the network an epsilon predictor, trained on the teacher's DDIM grid of {@code teacherSteps} steps
+ *       (t = 0, 1000/teacherSteps, ...); sigma_data in c_skip and c_out.</li>
  * </ul>
  */
-public record ModelObjective(Kind kind, double sigmaMin, double sigmaMax, double sigmaData) {
-    public enum Kind { EPSILON, FLOW, CONSISTENCY }
+public record ModelObjective(Kind kind, double sigmaMin, double sigmaMax, double sigmaData, int teacherSteps) {
+    public enum Kind { EPSILON, FLOW, CONSISTENCY, CONSISTENCY_DDPM }
 
     public static final String FILE = "objective.json";
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -32,12 +36,23 @@ public record ModelObjective(Kind kind, double sigmaMin, double sigmaMax, double
         if (kind == Kind.CONSISTENCY && !(sigmaMin > 0 && sigmaMax > sigmaMin && sigmaData > 0))
             throw new IllegalArgumentException("consistency objective: need 0 < sigma_min < sigma_max and sigma_data > 0, got "
                     + sigmaMin + ", " + sigmaMax + ", " + sigmaData);
+        if (kind == Kind.CONSISTENCY_DDPM && !(teacherSteps >= 2 && teacherSteps <= 1000 && sigmaData > 0))
+            throw new IllegalArgumentException("consistency-ddpm objective: need 2 <= teacher_steps <= 1000 and sigma_data > 0, got "
+                    + teacherSteps + ", " + sigmaData);
     }
+
+    /** Every kind but CONSISTENCY_DDPM: no teacher grid. */
+    public ModelObjective(Kind kind, double sigmaMin, double sigmaMax, double sigmaData) { this(kind, sigmaMin, sigmaMax, sigmaData, 0); }
 
     public static ModelObjective epsilon() { return new ModelObjective(Kind.EPSILON, 0, 0, 0); }
     public static ModelObjective flow() { return new ModelObjective(Kind.FLOW, 0, 0, 0); }
     public static ModelObjective consistency(double sigmaMin, double sigmaMax, double sigmaData) {
         return new ModelObjective(Kind.CONSISTENCY, sigmaMin, sigmaMax, sigmaData);
+    }
+
+    /** A consistency function on the DDPM schedule distilled on a teacher's DDIM grid of {@code teacherSteps} steps. */
+    public static ModelObjective consistencyDdpm(int teacherSteps, double sigmaData) {
+        return new ModelObjective(Kind.CONSISTENCY_DDPM, 0, 0, sigmaData, teacherSteps);
     }
 
     /** The objective of a DDPM/flow training config. */
@@ -58,7 +73,16 @@ public record ModelObjective(Kind kind, double sigmaMin, double sigmaMax, double
         try {
             kind = Kind.valueOf(k.toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw new IOException(f + ": \"objective\" must be one of epsilon, flow, consistency; got '" + k + "'");
+            throw new IOException(f + ": \"objective\" must be one of epsilon, flow, consistency, consistency_ddpm; got '" + k + "'");
+        }
+        if (kind == Kind.CONSISTENCY_DDPM) {
+            if (!n.path("teacher_steps").isInt() || !n.path("sigma_data").isNumber())
+                throw new IOException(f + ": a consistency_ddpm model needs an integer \"teacher_steps\" and a numeric \"sigma_data\"");
+            try {
+                return consistencyDdpm(n.get("teacher_steps").asInt(), n.get("sigma_data").asDouble());
+            } catch (IllegalArgumentException e) {
+                throw new IOException(f + ": " + e.getMessage(), e);
+            }
         }
         if (kind != Kind.CONSISTENCY) return new ModelObjective(kind, 0, 0, 0);
         for (String key : new String[]{"sigma_min", "sigma_max", "sigma_data"})
@@ -77,6 +101,10 @@ public record ModelObjective(Kind kind, double sigmaMin, double sigmaMax, double
         if (kind == Kind.CONSISTENCY) {
             n.put("sigma_min", sigmaMin);
             n.put("sigma_max", sigmaMax);
+            n.put("sigma_data", sigmaData);
+        }
+        if (kind == Kind.CONSISTENCY_DDPM) {
+            n.put("teacher_steps", teacherSteps);
             n.put("sigma_data", sigmaData);
         }
         Path tmp = folder.resolve(FILE + ".tmp");

@@ -1,15 +1,12 @@
 package dev.diffuse.models.vae;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.Map;
 
+import dev.diffuse.models.io.FileHash;
 import dev.diffuse.models.io.Safetensors;
 import dev.diffuse.models.train.Checkpoints;
 import dev.diffuse.models.unet.UNetCheckpoint;
@@ -69,13 +66,6 @@ public final class VaeCheckpoint {
     public static String sha256(Path dir) throws IOException {
         Path f = modelFolder(dir).resolve(WEIGHTS);
         if (!Files.isRegularFile(f)) throw new java.io.FileNotFoundException(f + " does not exist (a sharded VAE cannot be hashed; merge it first)");
-        try (InputStream in = Files.newInputStream(f)) {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            byte[] buf = new byte[1 << 16];
-            for (int r; (r = in.read(buf)) > 0; ) md.update(buf, 0, r);
-            return HexFormat.of().formatHex(md.digest());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return FileHash.sha256(f);
     }
 }
