@@ -143,21 +143,9 @@ public final class SampleCommand implements Callable<Integer> {
      * same reference images: the second number is what a perfect model would score at this sample size.
      */
     private void reportReference(float[] x, int[] shape) throws IOException {
-        var ref = dev.diffuse.models.data.Datasets.open(reference, null);
+        double[] d = dev.diffuse.models.data.ReferenceDistance.sw2(x, n, reference);
+        double gen = d[0], real = d[1];
         String trainSpec = reference.contains(":") ? reference.substring(0, reference.indexOf(':')) + ":train" : reference;
-        var train = dev.diffuse.models.data.Datasets.open(trainSpec, null);
-        int per = x.length / n;
-        if (ref.sampleNumel() != per)
-            throw new IllegalArgumentException("--reference " + reference + " has samples of " + ref.sampleNumel() + " values, the model makes " + per);
-        float[] r = new float[n * per], t = new float[n * per], labels = new float[n];
-        int[] ri = new int[n], ti = new int[n];
-        for (int i = 0; i < n; i++) {
-            ri[i] = (int) ((i * 7919L) % ref.size());
-            ti[i] = (int) ((i * 104729L) % train.size());
-        }
-        ref.fill(ri, r, labels);
-        train.fill(ti, t, labels);
-        double gen = SlicedWasserstein.sw2(x, r, per), real = SlicedWasserstein.sw2(t, r, per);
         System.out.printf(Locale.ROOT, "sliced-W2 in pixel space to %d images of %s: %.4f (real %s images at the same size: %.4f)%n",
                 n, reference, gen, trainSpec, real);
     }

@@ -40,8 +40,8 @@ import dev.diffuse.samplers.schedule.DiscreteSchedule;
  * With N = 25 the grid is the teacher's own DDIM-25 trajectory (960, 920, ..., 40, 0), so the student learns to jump
  * from any point of it to where DDIM-25 ends. The target network is the student with the target slab swapped in for
  * one forward; its forward runs before the online one, whose activations the backward uses. Every draw is a function
- * of (seed, k): {@link #load} resumes bit for bit. Per step the host uploads the batch and one (4, B) + two (5, B)
- * coefficient blocks and reads back only the mean loss every logEvery steps.
+ * of (seed, k): {@link #load} resumes bit for bit. Per step the host uploads the batch, eight per-sample rows and the
+ * teacher's (5, B) coefficients, and reads back only the mean loss every logEvery steps.
  */
 public final class ConsistencyDistiller implements AutoCloseable {
     public static final String FORMAT = "diffuse-consistency-distillation-state-1";
@@ -52,9 +52,13 @@ public final class ConsistencyDistiller implements AutoCloseable {
     private final DistillConfig cfg;
     private final DiscreteSchedule schedule = DiscreteSchedule.ddpmDefault();
     private final Workspace ws;
-    private final Tensor target, backup, m, v, x0, xhi, xlo, eps, net, f, ftg, dnet, meta, tHi, tLo, sHi, nHi, fHi, fLo, teach, loss, lossSum, norm, clip;
+    private final Tensor target, backup, m, v, x0, xhi, xlo, eps, net, f, ftg, dnet, teach, loss, lossSum, norm, clip;
+    /** Per-sample rows, each its own buffer (kernel arguments must not be unaligned sub-buffers on some GPUs). */
+    private final Tensor[] rows = new Tensor[ROWS];
+    private static final int T_HI = 0, T_LO = 1, A_HI = 2, S_HI = 3, F_HI_A = 4, F_HI_B = 5, F_LO_A = 6, F_LO_B = 7, ROWS = 8;
     private final int batch, per;
-    private final float[] hostX, hostMeta, hostFHi, hostFLo, hostTeach;
+    private final float[] hostX, hostTeach;
+    private final float[][] hostRows;
     private final int[] idx;
     private int step, count;
     private final List<Integer> lossSteps = new ArrayList<>();
@@ -80,7 +84,7 @@ public final class ConsistencyDistiller implements AutoCloseable {
         batch = cfg.batch();
         per = data.sampleNumel();
         int slab = Math.toIntExact(student.parameters().numel());
-        ws = new Workspace(student.device(), "consistency distiller", 4L * (4L * slab + 9L * batch * per + 20L * batch + 64) + (16L << 20));
+        ws = new Workspace(student.device(), "consistency distiller", 4L * (4L * slab + 9L * batch * per + 30L * batch + 64) + (16L << 20));
         student.parameters().copyFrom(teacher.parameters());
         target = ws.tensor(slab);
         backup = ws.tensor(slab);
@@ -90,16 +94,11 @@ public final class ConsistencyDistiller implements AutoCloseable {
         int[] shape = dev.diffuse.models.unet.Graph.withBatch(batch, data.sampleShape());
         x0 = ws.tensor(shape); xhi = ws.tensor(shape); xlo = ws.tensor(shape); eps = ws.tensor(shape); net = ws.tensor(shape);
         f = ws.tensor(shape); ftg = ws.tensor(shape); dnet = ws.tensor(shape);
-        meta = ws.tensor(4, batch);
-        tHi = meta.view(0, batch); tLo = meta.view(batch, batch); sHi = meta.view(2L * batch, batch); nHi = meta.view(3L * batch, batch);
-        fHi = ws.tensor(2, batch);
-        fLo = ws.tensor(2, batch);
+        for (int r = 0; r < ROWS; r++) rows[r] = ws.tensor(batch);
         teach = ws.tensor(PerSampleStep.ROWS, batch);
         loss = ws.tensor(1); lossSum = ws.tensor(1); norm = ws.tensor(1); clip = ws.tensor(1);
         hostX = new float[batch * per];
-        hostMeta = new float[4 * batch];
-        hostFHi = new float[2 * batch];
-        hostFLo = new float[2 * batch];
+        hostRows = new float[ROWS][batch];
         hostTeach = new float[PerSampleStep.ROWS * batch];
         idx = new int[batch];
     }
@@ -140,10 +139,10 @@ public final class ConsistencyDistiller implements AutoCloseable {
             int hi = n * s, lo = (n - 1) * s;
             double aHi = Math.sqrt(schedule.alphaBar(hi)), sgHi = Math.sqrt(1 - schedule.alphaBar(hi));
             double aLo = Math.sqrt(schedule.alphaBar(lo)), sgLo = Math.sqrt(1 - schedule.alphaBar(lo));
-            hostMeta[b] = hi;
-            hostMeta[batch + b] = lo;
-            hostMeta[2 * batch + b] = (float) aHi;
-            hostMeta[3 * batch + b] = (float) sgHi;
+            hostRows[T_HI][b] = hi;
+            hostRows[T_LO][b] = lo;
+            hostRows[A_HI][b] = (float) aHi;
+            hostRows[S_HI][b] = (float) sgHi;
             // teacher's DDIM step hi -> lo: x_lo = a_lo clip((x - s_hi eps) / a_hi) + s_lo eps
             hostTeach[PerSampleStep.A * batch + b] = 0;
             hostTeach[PerSampleStep.B * batch + b] = (float) aLo;
@@ -151,35 +150,33 @@ public final class ConsistencyDistiller implements AutoCloseable {
             hostTeach[PerSampleStep.P * batch + b] = (float) (1 / aHi);
             hostTeach[PerSampleStep.Q * batch + b] = (float) (-sgHi / aHi);
             double[] ch = DdpmConsistency.coefficients(schedule, hi, cfg.sigmaData()), cl = DdpmConsistency.coefficients(schedule, lo, cfg.sigmaData());
-            hostFHi[b] = (float) ch[0];
-            hostFHi[batch + b] = (float) ch[1];
-            hostFLo[b] = (float) cl[0];
-            hostFLo[batch + b] = (float) cl[1];
+            hostRows[F_HI_A][b] = (float) ch[0];
+            hostRows[F_HI_B][b] = (float) ch[1];
+            hostRows[F_LO_A][b] = (float) cl[0];
+            hostRows[F_LO_B][b] = (float) cl[1];
         }
         data.fill(idx, hostX, null);
         x0.upload(hostX);
-        meta.upload(hostMeta);
-        fHi.upload(hostFHi);
-        fLo.upload(hostFLo);
+        for (int r = 0; r < ROWS; r++) rows[r].upload(hostRows[r]);
         teach.upload(hostTeach);
-        QSample.applyDrawn(xhi, null, x0, sHi, nHi, seed, 4L * k + 2);
-        teacher.forward(eps, xhi, tHi, null);
+        QSample.applyDrawn(xhi, null, x0, rows[A_HI], rows[S_HI], seed, 4L * k + 2);
+        teacher.forward(eps, xhi, rows[T_HI], null);
         float lim = cfg.clipTeacher() ? 1f : Float.POSITIVE_INFINITY;
         PerSampleStep.clipX0(xlo, xhi, eps, teach, -lim, lim);
         // target: f_target(x_lo, lo) with the target weights, no gradient
         backup.copyFrom(student.parameters());
         student.parameters().copyFrom(target);
-        student.forward(net, xlo, tLo, null);
-        QSample.apply(ftg, xlo, net, fLo.view(0, batch), fLo.view(batch, batch));
+        student.forward(net, xlo, rows[T_LO], null);
+        QSample.apply(ftg, xlo, net, rows[F_LO_A], rows[F_LO_B]);
         student.parameters().copyFrom(backup);
         // online: f_theta(x_hi, hi), the loss and its gradient w.r.t. the network's epsilon (weights b_hi)
         student.zeroGradients();
-        student.forward(net, xhi, tHi, null);
-        QSample.apply(f, xhi, net, fHi.view(0, batch), fHi.view(batch, batch));
+        student.forward(net, xhi, rows[T_HI], null);
+        QSample.apply(f, xhi, net, rows[F_HI_A], rows[F_HI_B]);
         MseLoss.forward(loss, f, ftg, null);
         Elementwise.add(lossSum, lossSum, loss);
         count++;
-        MseLoss.backward(dnet, f, ftg, fHi.view(batch, batch));
+        MseLoss.backward(dnet, f, ftg, rows[F_HI_B]);
         student.backward(dnet, null);
         Tensor scale = null;
         if (cfg.gradClip() > 0) {
