@@ -14,13 +14,13 @@ import dev.diffuse.models.train.Checkpoints;
 import dev.diffuse.models.train.LossCurve;
 import dev.diffuse.models.train.ModelObjective;
 import dev.diffuse.models.train.TrainableModel;
-import dev.diffuse.models.train.Trainer;
 import dev.diffuse.models.unet.UNetCheckpoint;
 import dev.diffuse.runtime.Device;
 import dev.diffuse.runtime.Devices;
 import dev.diffuse.samplers.schedule.DiscreteSchedule;
 import me.tongfei.progressbar.ProgressBar;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -32,6 +32,8 @@ import picocli.CommandLine.Option;
         description = "Consistency distillation of an epsilon-prediction U-Net into a 1-4 step student (one teacher DDIM step between adjacent "
                 + "levels of the teacher's DDIM grid, EMA target). Sample the result with 'diffuse sample --steps 1|2|4'.")
 public final class DistillCommand implements Callable<Integer> {
+    @Mixin RunOptions run;
+
     @Option(names = "--teacher", description = "the teacher: a UNet2DModel folder trained with the epsilon objective (default ${DEFAULT-VALUE})",
             defaultValue = "pretrained/fashion-mnist-small") Path teacher;
     @Option(names = "--data", defaultValue = "fashion-mnist", description = "the teacher's training data (default ${DEFAULT-VALUE})") String data;
@@ -43,21 +45,14 @@ public final class DistillCommand implements Callable<Integer> {
     @Option(names = "--teacher-steps", defaultValue = "25", description = "N: the grid t = 0, 1000/N, ... and the teacher's DDIM step between "
             + "levels (default ${DEFAULT-VALUE}: the teacher's DDIM-25 trajectory)") int teacherSteps;
     @Option(names = "--target-decay", defaultValue = "0.95", description = "EMA decay of the target network (default ${DEFAULT-VALUE})") double targetDecay;
-    @Option(names = "--seed", defaultValue = "0") long seed;
-    @Option(names = "--device", defaultValue = "auto", description = "auto | java | cl | cl:gpu | cl:cpu | cl:P:I") String device;
-    @Option(names = "--out", required = true, description = "run folder, e.g. runs/cd") Path out;
-    @Option(names = "--resume", description = "continue from the latest checkpoint in --out (its own teacher, data and settings)") boolean resume;
-    @Option(names = "--log-every", defaultValue = "25") int logEvery;
-    @Option(names = "--checkpoint-every", defaultValue = "100") int checkpointEvery;
     @Option(names = "--sample-every", defaultValue = "500", description = "1- and 2-step sample grids every K steps (0: only at the end)")
     int sampleEvery;
 
     @Override
     public Integer call() throws Exception {
-        Path resumeFrom = resume ? Trainer.latestCheckpoint(out) : null;
-        if (resume && resumeFrom == null) throw new IllegalArgumentException("--resume: no checkpoint-N folder in " + out);
-        if (!resume && Files.isDirectory(out) && Trainer.latestCheckpoint(out) != null)
-            throw new IllegalArgumentException(out + " already holds checkpoints: pass --resume to continue, or choose another --out");
+        Path resumeFrom = run.resumeFrom();
+        Path out = run.out;
+        long seed = run.seed;
         DistillConfig cfg;
         String spec = data;
         Path teacherDir = teacher;
@@ -68,7 +63,7 @@ public final class DistillCommand implements Callable<Integer> {
             String id = meta.getOrDefault("teacher", "");
             teacherDir = Path.of(id.substring(id.indexOf(' ') + 1));
         } else {
-            cfg = new DistillConfig(steps, batch, lr, warmup, teacherSteps, targetDecay, 0.5, true, 1.0, seed, logEvery);
+            cfg = new DistillConfig(steps, batch, lr, warmup, teacherSteps, targetDecay, 0.5, true, 1.0, seed, run.logEvery);
         }
         if (ModelObjective.read(UNetCheckpoint.modelFolder(Models.resolve(teacherDir))).kind() != ModelObjective.Kind.EPSILON)
             throw new IllegalArgumentException("--teacher " + teacherDir + " is not an epsilon-prediction model; distillation needs one");
@@ -77,7 +72,7 @@ public final class DistillCommand implements Callable<Integer> {
         if (resumeFrom != null && !teacherId.equals(ConsistencyDistiller.metadata(resumeFrom).get("teacher")))
             throw new IllegalArgumentException("--resume: the teacher changed since " + resumeFrom + " was written (" + teacherId + " vs "
                     + ConsistencyDistiller.metadata(resumeFrom).get("teacher") + ")");
-        Device d = Devices.select(device);
+        Device d = Devices.select(run.device);
         Dataset ds = Datasets.open(spec, null);
         System.out.println("device:  " + d.id() + "  " + d.name());
         System.out.println("data:    " + ds.description());
@@ -98,7 +93,7 @@ public final class DistillCommand implements Callable<Integer> {
             String dataSpec = spec;
             try {
                 while (cd.step() < cfg.steps()) {
-                    int next = Math.min(cfg.steps(), (cd.step() / checkpointEvery + 1) * checkpointEvery);
+                    int next = Math.min(cfg.steps(), (cd.step() / run.checkpointEvery + 1) * run.checkpointEvery);
                     cd.runUntil(next, (l, st) -> {
                         bar.stepTo(st);
                         bar.setExtraMessage(String.format(Locale.ROOT, " loss %.5f", l));
@@ -121,8 +116,8 @@ public final class DistillCommand implements Callable<Integer> {
     private void grids(ConsistencyDistiller cd, TrainableModel student, Dataset ds, String name) {
         ModelObjective obj = cd.objective();
         cd.withTargetWeights(() -> {
-            TrainCommand.writeSamples(student, obj, DiscreteSchedule.ddpmDefault(), ds, out.resolve("samples/" + name + "-1step.png"), seed, null);
-            TrainCommand.writeSamples(student, obj, DiscreteSchedule.ddpmDefault(), ds, out.resolve("samples/" + name + "-2step.png"), seed, null, 2);
+            TrainCommand.writeSamples(student, obj, DiscreteSchedule.ddpmDefault(), ds, run.out.resolve("samples/" + name + "-1step.png"), run.seed, null);
+            TrainCommand.writeSamples(student, obj, DiscreteSchedule.ddpmDefault(), ds, run.out.resolve("samples/" + name + "-2step.png"), run.seed, null, 2);
         });
     }
 }

@@ -9,7 +9,6 @@ import dev.diffuse.models.data.Dataset;
 import dev.diffuse.models.data.Datasets;
 import dev.diffuse.models.data.PaddedImages;
 import dev.diffuse.models.train.LossCurve;
-import dev.diffuse.models.train.Trainer;
 import dev.diffuse.models.vae.AutoencoderKL;
 import dev.diffuse.models.vae.AutoencoderKLConfig;
 import dev.diffuse.models.vae.Latents;
@@ -19,6 +18,7 @@ import dev.diffuse.runtime.Device;
 import dev.diffuse.runtime.Devices;
 import me.tongfei.progressbar.ProgressBar;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -30,6 +30,8 @@ import picocli.CommandLine.Option;
         description = "Train a VAE (diffusers AutoencoderKL layout) for latent diffusion: reconstruction MSE + KL, AdamW, EMA; "
                 + "images are padded to the VAE's sample_size (Fashion-MNIST 28 -> 32).")
 public final class TrainVaeCommand implements Callable<Integer> {
+    @Mixin RunOptions run;
+
     @Option(names = "--data", defaultValue = "fashion-mnist", description = "training images: fashion-mnist | png:DIR (default ${DEFAULT-VALUE}); "
             + "a resumed run keeps its own")
     String data;
@@ -45,28 +47,20 @@ public final class TrainVaeCommand implements Callable<Integer> {
     @Option(names = "--kl-weight", defaultValue = "1e-3", description = "weight of the KL term per image against the summed squared error "
             + "(LDM's kl_weight; default ${DEFAULT-VALUE}, see VaeTrainConfig)") double klWeight;
     @Option(names = "--ema", defaultValue = "0.999", description = "EMA decay of the saved weights (default ${DEFAULT-VALUE})") double ema;
-    @Option(names = "--seed", defaultValue = "0") long seed;
-    @Option(names = "--device", defaultValue = "auto", description = "auto | java | cl | cl:gpu | cl:cpu | cl:P:I") String device;
-    @Option(names = "--out", required = true, description = "run folder, e.g. runs/vae") Path out;
-    @Option(names = "--resume", description = "continue from the latest checkpoint in --out") boolean resume;
-    @Option(names = "--log-every", defaultValue = "25") int logEvery;
-    @Option(names = "--checkpoint-every", defaultValue = "500", description = "also writes test reconstructions (default ${DEFAULT-VALUE})")
-    int checkpointEvery;
 
     /** Height of the data's own images (before padding to the VAE's sample_size). */
     private int inner;
 
     @Override
     public Integer call() throws Exception {
-        Path resumeFrom = resume ? Trainer.latestCheckpoint(out) : null;
-        if (resume && resumeFrom == null) throw new IllegalArgumentException("--resume: no checkpoint-N folder in " + out);
-        if (!resume && Files.isDirectory(out) && Trainer.latestCheckpoint(out) != null)
-            throw new IllegalArgumentException(out + " already holds checkpoints: pass --resume to continue, or choose another --out");
+        Path resumeFrom = run.resumeFrom();
+        Path out = run.out;
+        long seed = run.seed;
         VaeTrainConfig cfg = resumeFrom != null ? VaeTrainer.readConfig(resumeFrom).withSteps(steps)
-                : new VaeTrainConfig(steps, batch, lr, warmup, 0, klWeight, ema, 1.0, seed, logEvery, checkpointEvery);
+                : new VaeTrainConfig(steps, batch, lr, warmup, 0, klWeight, ema, 1.0, seed, run.logEvery, run.checkpointEvery);
         String spec = resumeFrom != null ? VaeTrainer.readDataSpec(resumeFrom) : data;
         AutoencoderKLConfig mc = resumeFrom != null ? AutoencoderKLConfig.read(resumeFrom.resolve("config.json")) : modelConfig(config);
-        Device d = Devices.select(device);
+        Device d = Devices.select(run.device);
         Dataset raw = Datasets.open(spec, null), train = PaddedImages.to(raw, mc.sampleSize());
         Dataset test = spec.startsWith("fashion-mnist") ? PaddedImages.to(Datasets.open("fashion-mnist:test", null), mc.sampleSize()) : train;
         if (raw.sampleShape().length != 3) throw new IllegalArgumentException("--data " + spec + " holds vectors, not images; a VAE needs images");
@@ -113,7 +107,7 @@ public final class TrainVaeCommand implements Callable<Integer> {
 
     /** Saves checkpoint-STEP, then reports the EMA weights' reconstruction MSE on 256 test images and writes 16 of them. */
     private void checkpoint(VaeTrainer tr, Dataset test) throws java.io.IOException {
-        Path folder = out.resolve("checkpoint-" + tr.step());
+        Path folder = run.out.resolve("checkpoint-" + tr.step());
         double sf = tr.save(folder);
         int[] ids = Latents.spread(test.size(), 256);
         float[][] res = new float[2][];
@@ -124,7 +118,7 @@ public final class TrainVaeCommand implements Callable<Integer> {
         double mse = ReconstructionReport.mse(res[1], res[0], ids.length, s[0], s[1], inner);
         System.out.printf(Locale.ROOT, "%nstep %d: reconstruction MSE per pixel on %d test images (%dx%d, values in [-1, 1]) %.5f; scaling factor %.4f; %s%n",
                 tr.step(), ids.length, inner, inner, mse, sf, folder);
-        ReconstructionReport.writeGrid(out.resolve("reconstructions-" + tr.step() + ".png"), res[1], res[0], 16, s[0], s[1], inner);
+        ReconstructionReport.writeGrid(run.out.resolve("reconstructions-" + tr.step() + ".png"), res[1], res[0], 16, s[0], s[1], inner);
     }
 
     static AutoencoderKLConfig modelConfig(String name) throws java.io.IOException {

@@ -199,15 +199,7 @@ public final class ConsistencyDistiller implements AutoCloseable {
     }
 
     /** Runs body with the target weights (what sampling uses) in the student, then restores the online weights. */
-    public void withTargetWeights(Runnable body) {
-        backup.copyFrom(student.parameters());
-        student.parameters().copyFrom(target);
-        try {
-            body.run();
-        } finally {
-            student.parameters().copyFrom(backup);
-        }
-    }
+    public void withTargetWeights(Runnable body) { SlabState.withWeights(student, target, backup, body); }
 
     /**
      * Writes a checkpoint folder atomically: the target weights as the model file, config.json by {@code configWriter},

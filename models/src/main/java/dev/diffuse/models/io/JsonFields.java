@@ -1,17 +1,52 @@
 package dev.diffuse.models.io;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.function.Function;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
  * Typed reads of diffusers config.json fields (UNet2DModel, AutoencoderKL): a missing key gives the default; a value
  * of the wrong type is an error that names the key and the value.
  */
 public final class JsonFields {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     private JsonFields() {}
+
+    /** Reads {@code file} and parses it with {@code parse}; a parse error is prefixed with the file's path. */
+    public static <T> T read(Path file, Function<String, T> parse) throws IOException {
+        try {
+            return parse.apply(Files.readString(file));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The top-level object of a diffusers config.json for model class {@code className}: not JSON, not an object, or a
+     * {@code _class_name} naming another class is an error (a missing one is accepted).
+     */
+    public static JsonNode configObject(String json, String className) {
+        JsonNode n;
+        try {
+            n = JSON.readTree(json);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("config.json is not valid JSON: " + e.getOriginalMessage());
+        }
+        if (n == null || !n.isObject()) throw new IllegalArgumentException("config.json must be a JSON object");
+        if (n.hasNonNull("_class_name") && !n.get("_class_name").asText().equals(className))
+            throw new IllegalArgumentException("_class_name is \"" + n.get("_class_name").asText() + "\"; this is not a " + className
+                    + " config (only " + className + " configs are read here)");
+        return n;
+    }
 
     public static String text(JsonNode n, String key, String def) {
         JsonNode v = n.get(key);

@@ -107,6 +107,20 @@ public final class SlabState {
         return k;
     }
 
+    /**
+     * Runs {@code body} with {@code weights} (a slab of the model's layout, e.g. the EMA or target weights) in the model's
+     * parameters, keeping the training weights in {@code backup} and restoring them afterwards, also when body fails.
+     */
+    public static void withWeights(Parameterized model, Tensor weights, Tensor backup, Runnable body) {
+        backup.copyFrom(model.parameters());
+        model.parameters().copyFrom(weights);
+        try {
+            body.run();
+        } finally {
+            model.parameters().copyFrom(backup);
+        }
+    }
+
     /** Metadata entries for a loss history under {@code prefix}: prefix_steps and prefix_values as JSON arrays. */
     public static Map<String, String> lossMeta(String prefix, List<Integer> steps, List<Double> values) throws IOException {
         return Map.of(prefix + "_steps", JSON.writeValueAsString(steps), prefix + "_values", JSON.writeValueAsString(values));

@@ -9,6 +9,8 @@ import java.util.SplittableRandom;
 import java.util.function.Predicate;
 
 import dev.diffuse.kernels.elementwise.Elementwise;
+import dev.diffuse.runtime.Device;
+import dev.diffuse.runtime.MemoryBudget;
 
 import dev.diffuse.runtime.Tensor;
 import dev.diffuse.runtime.Workspace;
@@ -157,6 +159,38 @@ public final class Graph {
 
     /** Scratch elements: the largest step's temporaries + two accumulation temporaries in backward (concat has two inputs). */
     private long scratchCapacity(long maxAct) { return Math.max(ALIGN, scratchNeed + (training ? 2 * maxAct : 0)); }
+
+    /** What {@link #allocate(Device, String, String, String)} made: the workspace, the slabs and their named views. */
+    public record Allocation(Workspace ws, Tensor params, Tensor grads, Map<String, Tensor> named, Map<String, Tensor> namedGrads) {}
+
+    /**
+     * Checks {@link #bytesNeeded} against the device's memory budget first (a refusal names {@code what} and
+     * {@code wayOut}), then allocates everything in a new workspace {@code name}; grads and namedGrads are null / empty
+     * for an inference graph.
+     */
+    public Allocation allocate(Device device, String name, String what, String wayOut) {
+        long bytes;
+        try {
+            bytes = bytesNeeded();
+        } catch (ArithmeticException e) {
+            bytes = -1; // more than 8 EiB: MemoryBudget.require refuses it
+        }
+        MemoryBudget.require(device, what, bytes, wayOut);
+        Workspace ws = new Workspace(device, name, bytes);
+        Tensor[] slabs;
+        try {
+            slabs = allocate(ws);
+        } catch (RuntimeException e) {
+            ws.close();
+            throw e;
+        }
+        Map<String, Tensor> named = new LinkedHashMap<>(), namedGrads = new LinkedHashMap<>();
+        for (Param p : params) {
+            named.put(p.name, p.w);
+            if (p.g != null) namedGrads.put(p.name, p.g);
+        }
+        return new Allocation(ws, slabs[0], slabs[1], named, namedGrads);
+    }
 
     /** Allocates the parameter slab (and gradient slab), activations, gradients and scratch in {@code ws}. */
     public Tensor[] allocate(Workspace ws) {

@@ -11,9 +11,7 @@ import dev.diffuse.kernels.embedding.TimestepEmbedding;
 import dev.diffuse.kernels.linear.Linear;
 import dev.diffuse.kernels.lookup.Lookup;
 import dev.diffuse.models.train.TrainableModel;
-import dev.diffuse.models.unet.Graph.Param;
 import dev.diffuse.runtime.Device;
-import dev.diffuse.runtime.MemoryBudget;
 import dev.diffuse.runtime.Tensor;
 import dev.diffuse.runtime.Workspace;
 
@@ -52,24 +50,13 @@ public final class UNet2DModel implements TrainableModel {
         this.tape = new Tape(cfg, maxBatch, training);
         this.g = tape.g;
         this.device = device;
-        long bytes = bytesNeeded(g);
-        MemoryBudget.require(device, String.format("a U-Net of %d parameters at %dx%d for batches up to %d%s",
-                        parameterCount(cfg), tape.height, tape.width, maxBatch, training ? " with gradients" : ""), bytes,
-                "use a smaller batch (or sample_size)");
-        this.ws = new Workspace(device, "UNet2DModel", bytes);
-        Tensor[] slabs;
-        try {
-            slabs = g.allocate(ws);
-        } catch (RuntimeException e) {
-            ws.close();
-            throw e;
-        }
-        paramSlab = slabs[0];
-        gradSlab = slabs[1];
-        for (Param p : g.params) {
-            named.put(p.name, p.w);
-            if (p.g != null) namedGrads.put(p.name, p.g);
-        }
+        Graph.Allocation a = g.allocate(device, "UNet2DModel", String.format("a U-Net of %d parameters at %dx%d for batches up to %d%s",
+                parameterCount(cfg), tape.height, tape.width, maxBatch, training ? " with gradients" : ""), "use a smaller batch (or sample_size)");
+        ws = a.ws();
+        paramSlab = a.params();
+        gradSlab = a.grads();
+        named.putAll(a.named());
+        namedGrads.putAll(a.namedGrads());
     }
 
     /**

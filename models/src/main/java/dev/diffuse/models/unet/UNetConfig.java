@@ -1,7 +1,6 @@
 package dev.diffuse.models.unet;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,6 +12,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+
+import dev.diffuse.models.io.JsonFields;
 
 import static dev.diffuse.models.io.JsonFields.bool;
 import static dev.diffuse.models.io.JsonFields.integer;
@@ -148,26 +149,11 @@ public record UNetConfig(Integer sampleSize, int inChannels, int outChannels, bo
 
     // ------------------------------------------------------------------------------------------------ JSON
 
-    public static UNetConfig read(Path configJson) throws IOException {
-        try {
-            return fromJson(Files.readString(configJson));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(configJson + ": " + e.getMessage(), e);
-        }
-    }
+    public static UNetConfig read(Path configJson) throws IOException { return JsonFields.read(configJson, UNetConfig::fromJson); }
 
     /** Parses a diffusers UNet2DModel config.json; missing keys take diffusers' defaults (spec §1). */
     public static UNetConfig fromJson(String json) {
-        JsonNode n;
-        try {
-            n = JSON.readTree(json);
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("config.json is not valid JSON: " + e.getOriginalMessage());
-        }
-        if (n == null || !n.isObject()) throw new IllegalArgumentException("config.json must be a JSON object");
-        if (n.hasNonNull("_class_name") && !n.get("_class_name").asText().equals("UNet2DModel"))
-            throw new IllegalArgumentException("_class_name is \"" + n.get("_class_name").asText()
-                    + "\"; only UNet2DModel configs are supported");
+        JsonNode n = JsonFields.configObject(json, "UNet2DModel");
         requireValue(n, "time_embedding_type", "positional", "only the sinusoidal (\"positional\") time embedding is supported");
         requireValue(n, "resnet_time_scale_shift", "default", "only \"default\" (time embedding added before norm2) is supported");
         requireValue(n, "downsample_type", "conv", "only \"conv\" downsamplers are supported");

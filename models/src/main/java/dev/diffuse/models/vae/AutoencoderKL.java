@@ -11,10 +11,8 @@ import dev.diffuse.kernels.reduce.Reduce;
 import dev.diffuse.models.train.Parameterized;
 import dev.diffuse.models.unet.Graph;
 import dev.diffuse.models.unet.Graph.Act;
-import dev.diffuse.models.unet.Graph.Param;
 import dev.diffuse.models.unet.Node;
 import dev.diffuse.runtime.Device;
-import dev.diffuse.runtime.MemoryBudget;
 import dev.diffuse.runtime.Tensor;
 import dev.diffuse.runtime.Workspace;
 
@@ -61,24 +59,13 @@ public final class AutoencoderKL implements Parameterized {
         all.addAll(encoder);
         all.add(posterior);
         all.addAll(decoder);
-        long bytes = g.bytesNeeded();
-        MemoryBudget.require(device, String.format("an AutoencoderKL of %d parameters at %dx%d for batches up to %d%s",
-                parameterCount(cfg), cfg.sampleSize(), cfg.sampleSize(), maxBatch, training ? " with gradients" : ""), bytes,
-                "use a smaller batch");
-        this.ws = new Workspace(device, "AutoencoderKL", bytes);
-        Tensor[] slabs;
-        try {
-            slabs = g.allocate(ws);
-        } catch (RuntimeException e) {
-            ws.close();
-            throw e;
-        }
-        paramSlab = slabs[0];
-        gradSlab = slabs[1];
-        for (Param p : g.params) {
-            named.put(p.name, p.w);
-            if (p.g != null) namedGrads.put(p.name, p.g);
-        }
+        Graph.Allocation a = g.allocate(device, "AutoencoderKL", String.format("an AutoencoderKL of %d parameters at %dx%d for batches up to %d%s",
+                parameterCount(cfg), cfg.sampleSize(), cfg.sampleSize(), maxBatch, training ? " with gradients" : ""), "use a smaller batch");
+        ws = a.ws();
+        paramSlab = a.params();
+        gradSlab = a.grads();
+        named.putAll(a.named());
+        namedGrads.putAll(a.namedGrads());
     }
 
     /** Parameter names and shapes in registration order (allocates nothing). */
@@ -159,24 +146,25 @@ public final class AutoencoderKL implements Parameterized {
 
     /** moments (B, 2L, h, w) = the encoder's output for images x (B, C, H, W). */
     public synchronized void encode(Tensor momentsOut, Tensor x) {
-        int b = checkImages("encode", x, cfg.inChannels());
-        lastBatch = -1;
-        g.scratch.reset();
-        xin.v(b).copyFrom(x);
-        for (Node n : encoder) n.forward(b);
-        momentsOut.copyFrom(moments.v(b));
+        momentsOut.copyFrom(moments.v(runEncoder(x)));
     }
 
     /** z (B, L, h, w) = the posterior's mode (its mean) for images x: what latent diffusion trains on, times scaling_factor. */
     public synchronized void encodeMean(Tensor z, Tensor x) {
+        int b = runEncoder(x);
+        posterior.sample = false;
+        posterior.forward(b);
+        z.copyFrom(posterior.out.v(b));
+    }
+
+    /** Runs the encoder on x; returns the batch. */
+    private int runEncoder(Tensor x) {
         int b = checkImages("encode", x, cfg.inChannels());
         lastBatch = -1;
         g.scratch.reset();
         xin.v(b).copyFrom(x);
         for (Node n : encoder) n.forward(b);
-        posterior.sample = false;
-        posterior.forward(b);
-        z.copyFrom(posterior.out.v(b));
+        return b;
     }
 
     /** images (B, out_channels, H, W) = decoder(z) for unscaled latents z (B, L, h, w). */

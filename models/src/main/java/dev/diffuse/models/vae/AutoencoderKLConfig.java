@@ -1,5 +1,7 @@
 package dev.diffuse.models.vae;
 
+import dev.diffuse.models.io.JsonFields;
+
 import static dev.diffuse.models.io.JsonFields.bool;
 import static dev.diffuse.models.io.JsonFields.integer;
 import static dev.diffuse.models.io.JsonFields.ints;
@@ -8,7 +10,6 @@ import static dev.diffuse.models.io.JsonFields.strings;
 import static dev.diffuse.models.io.JsonFields.text;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -109,25 +110,11 @@ public record AutoencoderKLConfig(int inChannels, int outChannels, List<String> 
 
     // ------------------------------------------------------------------------------------------------ JSON
 
-    public static AutoencoderKLConfig read(Path configJson) throws IOException {
-        try {
-            return fromJson(Files.readString(configJson));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(configJson + ": " + e.getMessage(), e);
-        }
-    }
+    public static AutoencoderKLConfig read(Path configJson) throws IOException { return JsonFields.read(configJson, AutoencoderKLConfig::fromJson); }
 
     /** Parses an AutoencoderKL config.json; missing keys take diffusers' defaults; every unsupported value is named at once. */
     public static AutoencoderKLConfig fromJson(String json) {
-        JsonNode n;
-        try {
-            n = JSON.readTree(json);
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("config.json is not valid JSON: " + e.getOriginalMessage());
-        }
-        if (n == null || !n.isObject()) throw new IllegalArgumentException("config.json must be a JSON object");
-        if (n.hasNonNull("_class_name") && !n.get("_class_name").asText().equals(CLASS_NAME))
-            throw new IllegalArgumentException("_class_name is \"" + n.get("_class_name").asText() + "\"; this is not an " + CLASS_NAME + " config");
+        JsonNode n = JsonFields.configObject(json, CLASS_NAME);
         List<String> unsupported = new ArrayList<>();
         String act = text(n, "act_fn", "silu");
         if (!act.equals("silu") && !act.equals("swish")) unsupported.add("act_fn = \"" + act + "\" (only silu)");

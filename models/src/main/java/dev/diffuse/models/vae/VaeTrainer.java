@@ -149,15 +149,7 @@ public final class VaeTrainer implements AutoCloseable {
     }
 
     /** Runs body with the EMA weights in the model, then restores the training weights. */
-    public void withEmaWeights(Runnable body) {
-        backup.copyFrom(model.parameters());
-        model.parameters().copyFrom(ema);
-        try {
-            body.run();
-        } finally {
-            model.parameters().copyFrom(backup);
-        }
-    }
+    public void withEmaWeights(Runnable body) { SlabState.withWeights(model, ema, backup, body); }
 
     /**
      * Writes a checkpoint folder atomically: the EMA weights as a diffusers AutoencoderKL folder (config.json with the

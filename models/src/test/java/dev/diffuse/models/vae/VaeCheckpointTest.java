@@ -71,7 +71,7 @@ class VaeCheckpointTest {
                 "{\"down_block_types\": [\"DownBlock2D\"], \"block_out_channels\": [30], \"norm_num_groups\": 8}")).getMessage();
         assertTrue(e.contains("DownBlock2D") && e.contains("multiple of norm_num_groups"), e);
         e = assertThrows(IllegalArgumentException.class, () -> AutoencoderKLConfig.fromJson("{\"_class_name\": \"UNet2DModel\"}")).getMessage();
-        assertTrue(e.contains("not an AutoencoderKL"), e);
+        assertTrue(e.contains("not a AutoencoderKL config"), e);
     }
 
     @Test
