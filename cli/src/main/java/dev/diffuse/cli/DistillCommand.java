@@ -44,6 +44,8 @@ public final class DistillCommand implements Callable<Integer> {
     @Option(names = "--warmup", defaultValue = "50") int warmup;
     @Option(names = "--teacher-steps", defaultValue = "25", description = "N: the grid t = 0, 1000/N, ... and the teacher's DDIM step between "
             + "levels (default ${DEFAULT-VALUE}: the teacher's DDIM-25 trajectory)") int teacherSteps;
+    @Option(names = "--top", defaultValue = "760", description = "highest grid level, where sampling starts from noise (default ${DEFAULT-VALUE}: "
+            + "starting the teacher's DDIM there costs 0.011 sliced-W2, and x0 = (x - sigma eps) / alpha is 6x better conditioned than at 960)") int top;
     @Option(names = "--target-decay", defaultValue = "0.95", description = "EMA decay of the target network (default ${DEFAULT-VALUE})") double targetDecay;
     @Option(names = "--sample-every", defaultValue = "500", description = "1- and 2-step sample grids every K steps (0: only at the end)")
     int sampleEvery;
@@ -63,7 +65,7 @@ public final class DistillCommand implements Callable<Integer> {
             String id = meta.getOrDefault("teacher", "");
             teacherDir = Path.of(id.substring(id.indexOf(' ') + 1));
         } else {
-            cfg = new DistillConfig(steps, batch, lr, warmup, teacherSteps, targetDecay, 0.5, true, 1.0, seed, run.logEvery);
+            cfg = new DistillConfig(steps, batch, lr, warmup, teacherSteps, top, targetDecay, 0.5, true, 1.0, seed, run.logEvery);
         }
         if (ModelObjective.read(UNetCheckpoint.modelFolder(Models.resolve(teacherDir))).kind() != ModelObjective.Kind.EPSILON)
             throw new IllegalArgumentException("--teacher " + teacherDir + " is not an epsilon-prediction model; distillation needs one");
@@ -80,8 +82,8 @@ public final class DistillCommand implements Callable<Integer> {
         try (TrainableModel t = Models.load(teacherFolder, d, cfg.batch());
              TrainableModel student = Models.create(teacherFolder.resolve("config.json").toString(), ds.sampleShape(), 0, false, d, cfg.batch(), cfg.seed());
              ConsistencyDistiller cd = new ConsistencyDistiller(student, t, ds, cfg)) {
-            System.out.printf(Locale.ROOT, "student: %,d parameters, from the teacher's weights; grid of %d levels (stride %d), target decay %.3g, "
-                    + "lr %.3g, batch %d%n", Models.parameterCount(student), cfg.teacherSteps(), cfg.stride(), cfg.targetDecay(), cfg.lr(), cfg.batch());
+            System.out.printf(Locale.ROOT, "student: %,d parameters, from the teacher's weights; grid 0..%d (stride %d), target decay %.3g, "
+                    + "lr %.3g, batch %d%n", Models.parameterCount(student), cfg.topTimestep(), cfg.stride(), cfg.targetDecay(), cfg.lr(), cfg.batch());
             if (resumeFrom != null) {
                 cd.load(resumeFrom);
                 System.out.println("resumed from " + resumeFrom + " at step " + cd.step());

@@ -71,7 +71,8 @@ final class ModelSamplers {
      */
     static Sampler create(ModelObjective objective, String sampler, Samplers.Options o) {
         if (objective.kind() == ModelObjective.Kind.CONSISTENCY_DDPM)  // the student's own grid, x0 clipped for images
-            return DdpmConsistencySampler.onGrid(DiscreteSchedule.ddpmDefault(), objective.teacherSteps(), o.steps(), o.clipSample());
+            return DdpmConsistencySampler.onGrid(DiscreteSchedule.ddpmDefault(), 1000 / objective.teacherSteps(), objective.topTimestep(), o.steps(),
+                    o.clipSample());
         if (objective.kind() != ModelObjective.Kind.CONSISTENCY) return Samplers.create(sampler, o);
         int k = o.steps();
         double a = Math.pow(objective.sigmaMax(), 1 / 7.0), b = Math.pow(objective.sigmaMin(), 1 / 7.0);
@@ -83,7 +84,8 @@ final class ModelSamplers {
     static String describe(ModelObjective o) {
         return switch (o.kind()) {
             case CONSISTENCY -> String.format(Locale.ROOT, "consistency, sigma %.3g..%.3g, sigma_data %.3g", o.sigmaMin(), o.sigmaMax(), o.sigmaData());
-            case CONSISTENCY_DDPM -> String.format(Locale.ROOT, "consistency distilled on a %d-step DDIM grid, sigma_data %.3g", o.teacherSteps(), o.sigmaData());
+            case CONSISTENCY_DDPM -> String.format(Locale.ROOT, "consistency distilled on a %d-step DDIM grid up to t = %d, sigma_data %.3g",
+                    o.teacherSteps(), o.topTimestep(), o.sigmaData());
             default -> o.label();
         };
     }

@@ -30,7 +30,7 @@ import dev.diffuse.samplers.schedule.DiscreteSchedule;
  * Consistency distillation (Song et al. 2023, Algorithm 2) of an epsilon teacher into a student of the same
  * architecture that starts from the teacher's weights, on the teacher's DDIM grid t_n = n s (s = 1000 / N), one update k:
  * <pre>
- *   i_b ~ U{0..size-1}, n_b ~ U{1..N-1}                      host, Philox (seed, 4k) / (seed, 4k + 1)
+ *   i_b ~ U{0..size-1}, n_b ~ U{1..M}, M = top / s           host, Philox (seed, 4k) / (seed, 4k + 1)
  *   x_hi = sqrt(ab_hi) x0 + sqrt(1 - ab_hi) eps               eps in-kernel (seed, 4k + 2); hi = t_n, lo = t_{n-1}
  *   x_lo = sqrt(ab_lo) clip(x0_teacher) + sqrt(1 - ab_lo) eps_teacher(x_hi, hi)    one DDIM step of the teacher
  *   L = mean (f_theta(x_hi, hi) - f_target(x_lo, lo))^2      f = a_t x + b_t eps(x, t) ({@link DdpmConsistency});
@@ -116,7 +116,7 @@ public final class ConsistencyDistiller implements AutoCloseable {
     public double[] lossValues() { return losses.stream().mapToDouble(Double::doubleValue).toArray(); }
 
     /** What the student computes (for objective.json). */
-    public ModelObjective objective() { return ModelObjective.consistencyDdpm(cfg.teacherSteps(), cfg.sigmaData()); }
+    public ModelObjective objective() { return ModelObjective.consistencyDdpm(cfg.teacherSteps(), cfg.topTimestep(), cfg.sigmaData()); }
 
     /** Trains until {@code last} steps are complete, calling {@code onLoss} (may be null) at every read-back. */
     public void runUntil(int last, java.util.function.ObjIntConsumer<Double> onLoss) {
@@ -131,11 +131,11 @@ public final class ConsistencyDistiller implements AutoCloseable {
     }
 
     private void trainStep() {
-        int k = step + 1, s = cfg.stride(), levels = cfg.teacherSteps();
+        int k = step + 1, s = cfg.stride(), levels = cfg.levels();
         long seed = cfg.seed();
         for (int b = 0; b < batch; b++) {
             idx[b] = Trainer.batchIndex(seed, k, b, data.size());
-            int n = 1 + (int) (Philox.uint32(seed, 4L * k + 1, b) % (levels - 1));
+            int n = 1 + (int) (Philox.uint32(seed, 4L * k + 1, b) % levels);
             int hi = n * s, lo = (n - 1) * s;
             double aHi = Math.sqrt(schedule.alphaBar(hi)), sgHi = Math.sqrt(1 - schedule.alphaBar(hi));
             double aLo = Math.sqrt(schedule.alphaBar(lo)), sgLo = Math.sqrt(1 - schedule.alphaBar(lo));

@@ -59,7 +59,7 @@ class ConsistencyDistillerTest {
             try (ModelDenoiser den = new ModelDenoiser(t, s)) {
                 ddim = new DdimSampler(s, 10, 0, false, 1).sample(den, ws, 17, n, 2).toArray();
             }
-            DistillConfig c = new DistillConfig(800, 128, 1e-3, 20, 10, 0.95, 0.5, false, 1.0, 5, 100);
+            DistillConfig c = new DistillConfig(800, 128, 1e-3, 20, 10, 900, 0.95, 0.5, false, 1.0, 5, 100);
             DdpmConsistencySampler one = new DdpmConsistencySampler(s, new int[]{900}, false);
             try (ConsistencyDistiller cd = new ConsistencyDistiller(st, t, RING, c)) {
                 double before = distance(ddim, sample(cd, st, one, ws, n)), data = distance(ddim, new float[ddim.length]);
@@ -89,7 +89,7 @@ class ConsistencyDistillerTest {
     @Test
     void resumeIsBitExact() throws Exception {
         Device d = TestDevices.java();
-        DistillConfig c = new DistillConfig(10, 32, 1e-3, 3, 10, 0.9, 0.5, true, 1.0, 8, 4);
+        DistillConfig c = new DistillConfig(10, 32, 1e-3, 3, 10, 700, 0.9, 0.5, true, 1.0, 8, 4);
         float[] p, tg;
         try (MlpModel t = new MlpModel(d, MLP, 32, 1); MlpModel st = new MlpModel(d, MLP, 32, 2);
              ConsistencyDistiller cd = new ConsistencyDistiller(st, t, RING, c)) {

@@ -32,16 +32,19 @@ public record DdpmConsistencySampler(DiscreteSchedule schedule, int[] timesteps,
     }
 
     /**
-     * {@code steps} timesteps from a model distilled on the teacher grid t_j = j * 1000/teacherSteps, j = 0..teacherSteps-1:
-     * grid indices top, top - round(k (top)/steps), ... (steps 2 on a 25-step grid: 960, 480; 4: 960, 720, 480, 240).
+     * {@code steps} timesteps of a model distilled on the grid 0, stride, ..., top (top a multiple of stride): grid indices
+     * m, m - round(k m / steps), ... with m = top / stride (a 25-step teacher grid, stride 40: top 960 and 2 steps gives
+     * 960, 480; 4 steps 960, 720, 480, 240; top 760 and 2 steps 760, 360).
      */
-    public static DdpmConsistencySampler onGrid(DiscreteSchedule schedule, int teacherSteps, int steps, boolean clip) {
-        if (steps < 1 || steps > teacherSteps - 1)
-            throw new IllegalArgumentException("consistency sampler: steps must be 1.." + (teacherSteps - 1) + " on a " + teacherSteps
-                    + "-step teacher grid, got " + steps);
-        int stride = schedule.trainSteps() / teacherSteps, top = teacherSteps - 1;
+    public static DdpmConsistencySampler onGrid(DiscreteSchedule schedule, int stride, int top, int steps, boolean clip) {
+        if (stride < 1 || top < stride || top % stride != 0 || top >= schedule.trainSteps())
+            throw new IllegalArgumentException("consistency sampler: top timestep " + top + " must be a positive multiple of the grid's stride "
+                    + stride + " below " + schedule.trainSteps());
+        int m = top / stride;
+        if (steps < 1 || steps > m)
+            throw new IllegalArgumentException("consistency sampler: steps must be 1.." + m + " on a grid of " + m + " levels above 0, got " + steps);
         int[] ts = new int[steps];
-        for (int k = 0; k < steps; k++) ts[k] = (top - (int) Math.round((double) k * top / steps)) * stride;
+        for (int k = 0; k < steps; k++) ts[k] = (m - (int) Math.round((double) k * m / steps)) * stride;
         return new DdpmConsistencySampler(schedule, ts, clip);
     }
 

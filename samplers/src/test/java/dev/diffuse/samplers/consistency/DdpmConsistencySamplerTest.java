@@ -38,7 +38,7 @@ class DdpmConsistencySamplerTest {
         Device d = TestDevices.java();
         double mu = 0.3, v = 0.04;
         for (int steps : new int[]{1, 2, 4}) {
-            DdpmConsistencySampler s = DdpmConsistencySampler.onGrid(S, 25, steps, false);
+            DdpmConsistencySampler s = DdpmConsistencySampler.onGrid(S, 40, 960, steps, false);
             try (Workspace ws = new Workspace(d, "test", 1 << 20)) {
                 float[] x = s.sample(new ExactConsistency(mu, v), ws, 7, 20000, 1).toArray();
                 double m = 0, m2 = 0;
@@ -53,17 +53,21 @@ class DdpmConsistencySamplerTest {
 
     @Test
     void gridTimestepsClippingAndErrors() {
-        assertArrayEquals(new int[]{960}, DdpmConsistencySampler.onGrid(S, 25, 1, true).timesteps());
-        assertArrayEquals(new int[]{960, 480}, DdpmConsistencySampler.onGrid(S, 25, 2, true).timesteps());
-        assertArrayEquals(new int[]{960, 720, 480, 240}, DdpmConsistencySampler.onGrid(S, 25, 4, true).timesteps());
+        assertArrayEquals(new int[]{960}, DdpmConsistencySampler.onGrid(S, 40, 960, 1, true).timesteps());
+        assertArrayEquals(new int[]{960, 480}, DdpmConsistencySampler.onGrid(S, 40, 960, 2, true).timesteps());
+        assertArrayEquals(new int[]{960, 720, 480, 240}, DdpmConsistencySampler.onGrid(S, 40, 960, 4, true).timesteps());
+        assertArrayEquals(new int[]{760, 360}, DdpmConsistencySampler.onGrid(S, 40, 760, 2, true).timesteps());
+        assertArrayEquals(new int[]{760, 560, 360, 200}, DdpmConsistencySampler.onGrid(S, 40, 760, 4, true).timesteps());
         Device d = TestDevices.java();
         try (Workspace ws = new Workspace(d, "test", 1 << 20)) {
-            float[] x = DdpmConsistencySampler.onGrid(S, 25, 2, true).sample(new ExactConsistency(0.9, 1.0), ws, 3, 500, 1).toArray();
+            float[] x = DdpmConsistencySampler.onGrid(S, 40, 960, 2, true).sample(new ExactConsistency(0.9, 1.0), ws, 3, 500, 1).toArray();
             for (float f : x) assertTrue(f >= -1 && f <= 1, "clipped: " + f);
         }
         String e = assertThrows(IllegalArgumentException.class, () -> new DdpmConsistencySampler(S, new int[]{500, 600}, false)).getMessage();
         assertTrue(e.contains("decrease"), e);
-        e = assertThrows(IllegalArgumentException.class, () -> DdpmConsistencySampler.onGrid(S, 25, 30, false)).getMessage();
+        e = assertThrows(IllegalArgumentException.class, () -> DdpmConsistencySampler.onGrid(S, 40, 960, 30, false)).getMessage();
         assertTrue(e.contains("1..24"), e);
+        e = assertThrows(IllegalArgumentException.class, () -> DdpmConsistencySampler.onGrid(S, 40, 750, 2, false)).getMessage();
+        assertTrue(e.contains("multiple of the grid's stride 40"), e);
     }
 }
