@@ -36,11 +36,11 @@ class DistillCliTest {
         CliTest.Run s = CliTest.run("sample", "--model", cd.toString(), "--steps", "2", "--n", "4", "--device", "java",
                 "--out", dir.resolve("s.png").toString());
         assertEquals(0, s.code(), s.err());
-        assertTrue(s.out().contains("consistency-2step") && s.out().contains("checkpoint-6"), s.out());
+        assertTrue(s.out().contains("consistency, 2 steps") && s.out().contains("checkpoint-6"), s.out());
         CliTest.Run wrong = CliTest.run("sample", "--model", cd.toString(), "--sampler", "ddim", "--n", "4", "--device", "java",
                 "--out", dir.resolve("w.png").toString());
         assertEquals(2, wrong.code());
-        assertTrue(wrong.err().contains("--sampler consistency"), wrong.err());
+        assertTrue(wrong.err().contains("use sampler consistency"), wrong.err());
         CliTest.Run notEps = CliTest.run("distill", "--teacher", cd.toString(), "--data", "png:" + data, "--steps", "2", "--device", "java",
                 "--out", dir.resolve("cd2").toString());
         assertEquals(2, notEps.code());

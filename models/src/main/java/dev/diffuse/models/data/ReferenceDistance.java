@@ -13,14 +13,14 @@ import dev.diffuse.samplers.metrics.SlicedWasserstein;
 public final class ReferenceDistance {
     private ReferenceDistance() {}
 
-    /** {generated, floor} for n generated images of {@code per} values each. */
+    /** {generated, floor} for the first n generated images (each of generated.length / n values). */
     public static double[] sw2(float[] generated, int n, String reference) throws IOException {
         Dataset ref = Datasets.open(reference, null);
         String trainSpec = reference.contains(":") ? reference.substring(0, reference.indexOf(':')) + ":train" : reference;
         Dataset train = Datasets.open(trainSpec, null);
         int per = generated.length / n;
         if (ref.sampleNumel() != per)
-            throw new IllegalArgumentException("reference " + reference + " has samples of " + ref.sampleNumel() + " values, the model makes " + per);
+            throw new IllegalArgumentException("--reference " + reference + " has samples of " + ref.sampleNumel() + " values, the model makes " + per);
         float[] r = new float[n * per], t = new float[n * per];
         int[] ri = new int[n], ti = new int[n];
         for (int i = 0; i < n; i++) {

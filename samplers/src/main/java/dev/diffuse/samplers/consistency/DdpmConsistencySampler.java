@@ -3,6 +3,7 @@ package dev.diffuse.samplers.consistency;
 import java.util.Arrays;
 
 import dev.diffuse.kernels.diffusion.SamplerStep;
+import dev.diffuse.runtime.Noise;
 import dev.diffuse.runtime.Tensor;
 import dev.diffuse.runtime.Workspace;
 import dev.diffuse.samplers.Denoiser;
@@ -60,7 +61,7 @@ public record DdpmConsistencySampler(DiscreteSchedule schedule, int[] timesteps,
     }
 
     @Override
-    public void run(Denoiser model, Tensor x, long seed, Workspace ws) {
+    public void run(Denoiser model, Tensor x, Noise noise, Workspace ws) {
         if (model.prediction() != Denoiser.Prediction.X0)
             throw new IllegalArgumentException("consistency sampler: needs a consistency function (an X0 denoiser), got " + model.prediction());
         Tensor f = ws.like(x);
@@ -69,9 +70,9 @@ public record DdpmConsistencySampler(DiscreteSchedule schedule, int[] timesteps,
         for (int k = 1; k < timesteps.length; k++) {
             Denoiser.NoiseLevel l = level(timesteps[k]);
             // x = scale * clamp(f) + sigma * z
-            SamplerStep.stepClipX0(x, f, f, 1, 0, lo, hi, 0, l.scale(), 0, l.sigma(), seed, k + 1);
+            SamplerStep.stepClipX0(x, f, f, 1, 0, lo, hi, 0, l.scale(), 0, l.sigma(), noise, k + 1);
             model.predict(f, x, l);
         }
-        SamplerStep.stepClipX0(x, f, f, 1, 0, lo, hi, 0, 1, 0, 0, seed, 0);   // x = clamp(f)
+        SamplerStep.stepClipX0(x, f, f, 1, 0, lo, hi, 0, 1, 0, 0, noise, 0);   // x = clamp(f)
     }
 }
