@@ -111,13 +111,17 @@ public final class TrainVaeCommand implements Callable<Integer> {
         double sf = tr.save(folder);
         int[] ids = Latents.spread(test.size(), 256);
         float[][] res = new float[2][];
-        tr.withEmaWeights(() -> res[0] = Latents.reconstruct(tr.model(), test, ids));
+        double[][] spread = new double[1][];
+        tr.withEmaWeights(() -> {
+            res[0] = Latents.reconstruct(tr.model(), test, ids);
+            spread[0] = Latents.posteriorSpread(tr.model(), test, ids);
+        });
         res[1] = new float[res[0].length];
         test.fill(ids, res[1], null);
         int[] s = test.sampleShape();
         double mse = ReconstructionReport.mse(res[1], res[0], ids.length, s[0], s[1], inner);
-        System.out.printf(Locale.ROOT, "%nstep %d: reconstruction MSE per pixel on %d test images (%dx%d, values in [-1, 1]) %.5f; scaling factor %.4f; %s%n",
-                tr.step(), ids.length, inner, inner, mse, sf, folder);
+        System.out.printf(Locale.ROOT, "%nstep %d: reconstruction MSE per pixel on %d test images (%dx%d, values in [-1, 1]) %.5f; scaling factor %.4f; "
+                + "posterior std %.4f (rms) next to latent-mean std %.4f; %s%n", tr.step(), ids.length, inner, inner, mse, sf, spread[0][0], spread[0][1], folder);
         ReconstructionReport.writeGrid(run.out.resolve("reconstructions-" + tr.step() + ".png"), res[1], res[0], 16, s[0], s[1], inner);
     }
 

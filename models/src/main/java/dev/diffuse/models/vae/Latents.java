@@ -54,6 +54,42 @@ public final class Latents {
         return out;
     }
 
+    /**
+     * {rms posterior std, std of the posterior means} over images {@code ids}: how much noise the posterior adds next to
+     * the spread of the latents (the ratio a small KL weight keeps small: latent diffusion trains on the means).
+     */
+    public static double[] posteriorSpread(AutoencoderKL model, Dataset data, int[] ids) {
+        AutoencoderKLConfig c = model.config();
+        int per = data.sampleNumel(), mper = 2 * Math.toIntExact(Tensor.numel(c.latentShape())), mb = model.maxBatch();
+        float[] host = new float[mb * per];
+        double var = 0, s = 0, s2 = 0;
+        long count = 0;
+        try (Workspace ws = new Workspace(model.device(), "posterior", 4L * mb * (per + mper) + (1 << 16))) {
+            Tensor x = ws.tensor(Graph.withBatch(mb, c.imageShape()));
+            int[] ms = c.latentShape();
+            Tensor mo = ws.tensor(mb, 2 * ms[0], ms[1], ms[2]);
+            for (int first = 0; first < ids.length; first += mb) {
+                int b = Math.min(mb, ids.length - first);
+                data.fill(java.util.Arrays.copyOfRange(ids, first, first + b), host, null);
+                Tensor xb = Graph.batch(x, b), mob = Graph.batch(mo, b);
+                xb.upload(b == mb ? host : java.util.Arrays.copyOf(host, b * per));
+                model.encode(mob, xb);
+                float[] m = mob.toArray();
+                int half = mper / 2;
+                for (int i = 0; i < b; i++)
+                    for (int j = 0; j < half; j++) {
+                        double mean = m[i * mper + j], lv = Math.min(20, Math.max(-30, m[i * mper + half + j]));
+                        var += Math.exp(lv);
+                        s += mean;
+                        s2 += mean * mean;
+                        count++;
+                    }
+            }
+        }
+        double mu = s / count;
+        return new double[]{Math.sqrt(var / count), Math.sqrt(Math.max(0, s2 / count - mu * mu))};
+    }
+
     /** {@code n} indices spread evenly over a data set of {@code size} (0, size/n, 2 size/n, ...). */
     public static int[] spread(int size, int n) {
         int k = Math.min(n, size);
