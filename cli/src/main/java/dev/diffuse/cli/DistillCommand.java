@@ -89,7 +89,7 @@ public final class DistillCommand implements Callable<Integer> {
                 System.out.println("resumed from " + resumeFrom + " at step " + cd.step());
             }
             Files.createDirectories(out.resolve("samples"));
-            ProgressBar bar = TrainCommand.progressBar(cfg.steps());
+            ProgressBar bar = TrainProgress.bar(cfg.steps());
             bar.stepTo(cd.step());
             long t0 = System.nanoTime();
             String dataSpec = spec;
@@ -102,6 +102,7 @@ public final class DistillCommand implements Callable<Integer> {
                     });
                     bar.stepTo(cd.step());
                     cd.save(out.resolve("checkpoint-" + cd.step()), f -> Models.writeConfig(student, f), teacherId, dataSpec);
+                    run.prune(cd.step());
                     if ((sampleEvery > 0 && cd.step() % sampleEvery == 0) || cd.step() == cfg.steps()) grids(cd, student, ds, cd.step() == cfg.steps() ? "final" : "step-" + cd.step());
                 }
             } finally {
@@ -117,9 +118,10 @@ public final class DistillCommand implements Callable<Integer> {
     /** 64 samples with 1 and 2 steps from the target weights. */
     private void grids(ConsistencyDistiller cd, TrainableModel student, Dataset ds, String name) {
         ModelObjective obj = cd.objective();
+        TrainProgress p = new TrainProgress();
         cd.withTargetWeights(() -> {
-            TrainCommand.writeSamples(student, obj, DiscreteSchedule.ddpmDefault(), ds, run.out.resolve("samples/" + name + "-1step.png"), run.seed, null);
-            TrainCommand.writeSamples(student, obj, DiscreteSchedule.ddpmDefault(), ds, run.out.resolve("samples/" + name + "-2step.png"), run.seed, null, 2);
+            p.write(student, obj, DiscreteSchedule.ddpmDefault(), ds, run.out.resolve("samples/" + name + "-1step.png"), run.seed, 64, null, 1);
+            p.write(student, obj, DiscreteSchedule.ddpmDefault(), ds, run.out.resolve("samples/" + name + "-2step.png"), run.seed, 64, null, 2);
         });
     }
 }

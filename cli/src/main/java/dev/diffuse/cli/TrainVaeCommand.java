@@ -78,7 +78,7 @@ public final class TrainVaeCommand implements Callable<Integer> {
                 System.out.println("resumed from " + resumeFrom + " at step " + tr.step());
             }
             tr.dataSpec(spec);
-            ProgressBar bar = TrainCommand.progressBar(cfg.steps());
+            ProgressBar bar = TrainProgress.bar(cfg.steps());
             bar.stepTo(tr.step());
             tr.listener(new VaeTrainer.Listener() {
                 @Override public void onStep(int step, int total) { bar.stepTo(step); }
@@ -109,6 +109,7 @@ public final class TrainVaeCommand implements Callable<Integer> {
     private void checkpoint(VaeTrainer tr, Dataset test) throws java.io.IOException {
         Path folder = run.out.resolve("checkpoint-" + tr.step());
         double sf = tr.save(folder);
+        run.prune(tr.step());
         int[] ids = Latents.spread(test.size(), 256);
         float[][] res = new float[2][];
         double[][] spread = new double[1][];

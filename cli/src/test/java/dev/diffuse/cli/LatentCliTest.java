@@ -61,7 +61,7 @@ class LatentCliTest {
         Path ck = ldm.resolve("checkpoint-2");
         assertTrue(Files.exists(ck.resolve("latent.json")) && Files.exists(ck.resolve("vae/diffusion_pytorch_model.safetensors")), "self-contained checkpoint");
         BufferedImage grid = ImageIO.read(ldm.resolve("samples/final.png").toFile());
-        assertEquals(8 * (28 * 2 + 2) + 2, grid.getWidth(), "sample grids hold decoded 28x28 images (8 columns, x2)");
+        assertEquals(4 * (28 * 2 + 2) + 2, grid.getWidth(), "sample grids hold decoded 28x28 images (16 in 4 columns, x2)");
 
         Path png = dir.resolve("s.png");
         CliTest.Run s = CliTest.run("sample", "--model", ldm.toString(), "--sampler", "ddim", "--steps", "3", "--n", "4", "--device", "java",

@@ -21,6 +21,7 @@ import dev.diffuse.models.train.ModelObjective;
 import dev.diffuse.models.train.SlabState;
 import dev.diffuse.models.train.TrainableModel;
 import dev.diffuse.models.train.Trainer;
+import dev.diffuse.models.train.TrainingDivergedException;
 import dev.diffuse.runtime.Philox;
 import dev.diffuse.runtime.Tensor;
 import dev.diffuse.runtime.Workspace;
@@ -63,6 +64,8 @@ public final class ConsistencyDistiller implements AutoCloseable {
     private int step, count;
     private final List<Integer> lossSteps = new ArrayList<>();
     private final List<Double> losses = new ArrayList<>();
+    /** The run folder (of the last checkpoint), named in a divergence message; null before the first checkpoint. */
+    private Path outputDir;
 
     /** Copies the teacher's weights into the student (and the target): the student must have the teacher's layout. */
     public ConsistencyDistiller(TrainableModel student, TrainableModel teacher, Dataset data, DistillConfig cfg) {
@@ -191,6 +194,7 @@ public final class ConsistencyDistiller implements AutoCloseable {
     private double readLoss() {
         if (count == 0) return Double.NaN;
         double l = lossSum.toArray()[0] / count;
+        TrainingDivergedException.checkScalar(l, "mean consistency loss", step - count + 1, step, outputDir, cfg.lr());
         Elementwise.fill(lossSum, 0f);
         count = 0;
         lossSteps.add(step);
@@ -206,6 +210,9 @@ public final class ConsistencyDistiller implements AutoCloseable {
      * objective.json (consistency_ddpm), and the state (param, target, adam_m, adam_v; config, teacher, data spec, losses).
      */
     public void save(Path folder, ConfigWriter configWriter, String teacherId, String dataSpec) throws IOException {
+        outputDir = folder.toAbsolutePath().getParent();
+        if (count > 0)  // a non-finite loss since the last read stops here, before anything is written (nothing is reset)
+            TrainingDivergedException.checkScalar(lossSum.toArray()[0], "consistency loss (summed)", step - count + 1, step, outputDir, cfg.lr());
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("config", JSON.writeValueAsString(cfg));
         meta.put("teacher", teacherId == null ? "" : teacherId);
@@ -214,7 +221,7 @@ public final class ConsistencyDistiller implements AutoCloseable {
         SlabState.save(folder, student, FORMAT, step, target, slabs(), meta, tmp -> {
             if (configWriter != null) configWriter.write(tmp);
             objective().write(tmp);
-        });
+        }, cfg.lr());
     }
 
     private Map<String, Tensor> slabs() {

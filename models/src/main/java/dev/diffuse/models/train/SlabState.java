@@ -21,7 +21,8 @@ import dev.diffuse.runtime.Tensor;
  *                                         layout (name -> shape, checked on load), loss histories, whatever the
  *                                         trainer adds
  * </pre>
- * written atomically ({@link Checkpoints#writeAtomically}), read back bit for bit so training resumes exactly.
+ * written atomically ({@link CheckpointFolders#writeAtomically}), read back bit for bit so training resumes exactly. A slab
+ * holding a NaN or an infinity is never written ({@link TrainingDivergedException}).
  */
 public final class SlabState {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -30,23 +31,28 @@ public final class SlabState {
 
     /**
      * Writes {@code folder}: {@code weights} (a slab of the model's layout) as the model file, {@code extras} (may be
-     * null), and the state with {@code slabs} and {@code meta} (format, step and model are added).
+     * null), and the state with {@code slabs} and {@code meta} (format, step and model are added), after checking every
+     * value is finite ({@code lr} only goes into the message of a {@link TrainingDivergedException}).
      */
     public static void save(Path folder, Parameterized model, String format, int step, Tensor weights, Map<String, Tensor> slabs,
-                            Map<String, String> meta, ConfigWriter extras) throws IOException {
+                            Map<String, String> meta, ConfigWriter extras, double lr) throws IOException {
         Map<String, Safetensors.F32Tensor> state = new LinkedHashMap<>();
+        Path runFolder = folder.toAbsolutePath().getParent();
         for (var e : slabs.entrySet()) {
             float[] v = e.getValue().toArray();
+            TrainingDivergedException.checkSlab(v, e.getKey() + " slab", step, runFolder, lr);
             state.put(e.getKey(), new Safetensors.F32Tensor(new int[]{v.length}, v));
         }
-        Map<String, Safetensors.F32Tensor> named = Checkpoints.namedSlices(model, weights.toArray(), "");
+        float[] w = weights.toArray();
+        TrainingDivergedException.checkSlab(w, "weights to save", step, runFolder, lr);
+        Map<String, Safetensors.F32Tensor> named = Checkpoints.namedSlices(model, w, "");
         Map<String, String> m = new LinkedHashMap<>();
         m.put("format", format);
         m.put("step", Integer.toString(step));
         m.put("model", model.getClass().getName());
         m.put("layout", layout(model));
         m.putAll(meta);
-        Checkpoints.writeAtomically(folder, tmp -> {
+        CheckpointFolders.writeAtomically(folder, tmp -> {
             Safetensors.write(tmp.resolve(Checkpoints.WEIGHTS), named, Map.of("format", "pt"));
             if (extras != null) extras.write(tmp);
             Safetensors.write(tmp.resolve(Checkpoints.STATE), state, m);

@@ -13,6 +13,7 @@ import dev.diffuse.kernels.loss.MseLoss;
 import dev.diffuse.kernels.optim.Optim;
 import dev.diffuse.models.data.Dataset;
 import dev.diffuse.runtime.ClDevice;
+import dev.diffuse.runtime.MemoryBudget;
 import dev.diffuse.runtime.Philox;
 import dev.diffuse.runtime.Tensor;
 import dev.diffuse.runtime.Workspace;
@@ -58,17 +59,17 @@ public final class Trainer implements AutoCloseable {
     final Tensor ema, m, v;
     /** Labels go to the model only when it has a class embedding; an unconditional model trains on labelled data too. */
     private final boolean conditional;
-    private final Tensor x0, xt, eps, out, dOut, meta, tT, aT, sT, labelsT, loss, lossSum, norm, clip;
+    private final Tensor x0, xt, eps, out, dOut, meta, tT, aT, sT, labelsT, loss, lossSum, norm, normSum, clip;
     private Tensor backup;
     private final Tensor devData, devLabels, devSqrtAb, devSqrtOneMinusAb; // null on the host path
     private final int batch, perSample;
     private final int[] idx;
     private final float[] hostX, hostMeta, hostLabels;
     int step;
-    private int lossCount;
+    private int lossCount, keepLast;
     final List<Integer> lossSteps = new ArrayList<>();
     final List<Double> lossValues = new ArrayList<>();
-    String dataSpec = "";
+    String dataSpec = "", dataDir = "";
     private Path outputDir;
     ConfigWriter configWriter;
     private TrainListener listener = new TrainListener() {};
@@ -105,14 +106,16 @@ public final class Trainer implements AutoCloseable {
         batch = cfg.batch();
         perSample = data.sampleNumel();
         long slab = model.parameters().numel();
-        long dataFloats = (long) data.size() * (perSample + 1) + 2L * n;
+        long dataFloats = deviceDataFloats(data, n);
         boolean onDevice = switch (placement) {
             case HOST -> false;
             case DEVICE -> true;
-            case AUTO -> model.device() instanceof ClDevice && 4 * dataFloats <= model.device().globalMemoryBytes() / 4;
+            case AUTO -> dataOnDevice(model.device(), data, n);
         };
-        ws = new Workspace(model.device(), "trainer", 4 * (4 * slab + 6L * batch * perSample + 4L * batch + 64
-                + (onDevice ? dataFloats + 1024 * 4 : 0)) + (16L << 20));
+        long bytes = bytesNeeded(slab, batch, perSample, onDevice ? dataFloats : 0);
+        MemoryBudget.require(model.device(), String.format(java.util.Locale.ROOT, "the trainer's state for batch %d (EMA, AdamW "
+                + "moments, batch buffers%s) beside the model", batch, onDevice ? ", the data set" : ""), bytes, "lower --batch");
+        ws = new Workspace(model.device(), "trainer", bytes);
         ema = ws.tensor(Math.toIntExact(slab));
         m = ws.tensor(Math.toIntExact(slab));
         v = ws.tensor(Math.toIntExact(slab));
@@ -133,6 +136,7 @@ public final class Trainer implements AutoCloseable {
         loss = ws.tensor(1);
         lossSum = ws.tensor(1);
         norm = ws.tensor(1);
+        normSum = ws.tensor(1);
         clip = ws.tensor(1);
         idx = new int[batch];
         hostX = new float[batch * perSample];
@@ -149,6 +153,26 @@ public final class Trainer implements AutoCloseable {
         } else {
             devData = devLabels = devSqrtAb = devSqrtOneMinusAb = null;
         }
+    }
+
+    /** Where {@link DataPlacement#AUTO} puts {@code data}: on an OpenCL device when it takes at most a quarter of its memory. */
+    public static boolean dataOnDevice(dev.diffuse.runtime.Device device, Dataset data, int trainTimesteps) {
+        return device instanceof ClDevice && 4 * deviceDataFloats(data, trainTimesteps) <= device.globalMemoryBytes() / 4;
+    }
+
+    /** Floats the device copy of {@code data} takes: samples, labels and the two coefficient tables. */
+    public static long deviceDataFloats(Dataset data, int trainTimesteps) {
+        return (long) data.size() * (data.sampleNumel() + 1) + 2L * trainTimesteps;
+    }
+
+    /**
+     * Device bytes of a trainer (beyond the model): EMA and two AdamW moment slabs plus a backup slab for
+     * {@link #withEmaWeights} ({@code slabFloats} each), six batch buffers, and {@code deviceDataFloats} when the data set
+     * lives on the device.
+     */
+    public static long bytesNeeded(long slabFloats, int batch, int perSample, long deviceDataFloats) {
+        return 4 * (4 * slabFloats + 6L * batch * perSample + 4L * batch + 64 + (deviceDataFloats > 0 ? deviceDataFloats + 1024 * 4 : 0))
+                + (16L << 20);
     }
 
     private void uploadDataset() {
@@ -171,6 +195,19 @@ public final class Trainer implements AutoCloseable {
 
     /** Data spec recorded in checkpoints (e.g. "fashion-mnist"). */
     public Trainer dataSpec(String spec) { this.dataSpec = spec == null ? "" : spec; return this; }
+
+    /** Folder the data set was read from (recorded in checkpoints, so a resumed run reads the same files); null: none. */
+    public Trainer dataDir(Path dir) { this.dataDir = dir == null ? "" : dir.toString(); return this; }
+
+    /**
+     * After each checkpoint, keep only the {@code k} newest {@code checkpoint-N} folders of the output folder (the one
+     * just written among them); 0 (the default) keeps every one ({@link CheckpointFolders#prune}).
+     */
+    public Trainer keepLast(int k) {
+        if (k < 0) throw new IllegalArgumentException("trainer: keepLast must be >= 0 (0 keeps every checkpoint), got " + k);
+        this.keepLast = k;
+        return this;
+    }
 
     /** Folder for {@code checkpoint-STEP} sub-folders; null (default) writes none. */
     public Trainer outputDir(Path dir) { this.outputDir = dir; return this; }
@@ -249,13 +286,11 @@ public final class Trainer implements AutoCloseable {
         lossCount++;
         MseLoss.backward(dOut, out, eps, null);
         model.backward(dOut, null);
+        // the norm is summed on the device and read back with the loss, so a non-finite gradient stops training
         float maxNorm = cfg.maxNorm();
-        Tensor clipScale = null;
-        if (Float.isFinite(maxNorm)) {
-            Optim.gradNorm(norm, clip, model.gradients(), 1f, maxNorm);
-            clipScale = clip;
-        }
-        Optim.adamw(model.parameters(), m, v, model.gradients(), clipScale, 1f, cfg.adamw(t), t);
+        Optim.gradNorm(norm, clip, model.gradients(), 1f, maxNorm);
+        Elementwise.add(normSum, normSum, norm);
+        Optim.adamw(model.parameters(), m, v, model.gradients(), Float.isFinite(maxNorm) ? clip : null, 1f, cfg.adamw(t), t);
         Optim.ema(ema, model.parameters(), emaDecay(t));
         step = t;
     }
@@ -283,16 +318,25 @@ public final class Trainer implements AutoCloseable {
         return Math.min(cfg.emaDecay(), (double) t / (t + 9));
     }
 
-    /** Reads the mean loss accumulated since the last read (the one host read-back), records and reports it. */
+    /**
+     * Reads the mean loss accumulated since the last read (the one host read-back, with the summed gradient norm),
+     * records and reports it; a non-finite loss or gradient norm stops training ({@link TrainingDivergedException}).
+     */
     private double readLoss() {
         if (lossCount == 0) return Double.NaN;
-        double mean = lossSum.toArray()[0] / (double) lossCount;
+        double mean = checkFinite();
         Elementwise.fill(lossSum, 0f);
+        Elementwise.fill(normSum, 0f);
         lossCount = 0;
         lossSteps.add(step);
         lossValues.add(mean);
         listener.onLoss(step, mean);
         return mean;
+    }
+
+    /** The mean loss since the last read, after checking it and the gradient norms of those steps are finite. */
+    private double checkFinite() {
+        return TrainingDivergedException.checkedMean(lossSum, normSum, lossCount, step, "mean loss", outputDir, cfg.lr());
     }
 
     /** Runs {@code body} with the EMA weights in the model (what sampling should use), then restores the training weights. */
@@ -317,12 +361,22 @@ public final class Trainer implements AutoCloseable {
         if (outputDir == null) throw new IllegalStateException("trainer: no output folder set for checkpoints");
         Path folder = outputDir.resolve("checkpoint-" + step);
         save(folder);
+        CheckpointFolders.prune(outputDir, keepLast, step);
         listener.onCheckpoint(step, folder);
         return folder;
     }
 
-    /** Writes a complete checkpoint to {@code folder} atomically ({@link Checkpoints#save}). */
-    public void save(Path folder) throws IOException { Checkpoints.save(this, folder); }
+    /** The output folder for checkpoints (null: none). */
+    Path outputDir() { return outputDir; }
+
+    /**
+     * Writes a complete checkpoint to {@code folder} atomically ({@link Checkpoints#save}) after checking that the loss
+     * and gradient norms since the last read and every saved value are finite: a diverged run is never saved.
+     */
+    public void save(Path folder) throws IOException {
+        checkFinite();
+        Checkpoints.save(this, folder);
+    }
 
     /** Restores weights, EMA, Adam moments, step and loss history from a checkpoint written by {@link #save}. */
     public void load(Path folder) throws IOException { Checkpoints.load(this, folder); }
@@ -348,6 +402,7 @@ public final class Trainer implements AutoCloseable {
             lossValues.add(values[i]);
         }
         Elementwise.fill(lossSum, 0f);
+        Elementwise.fill(normSum, 0f);
         lossCount = 0;
     }
 

@@ -96,7 +96,7 @@ public final class UNetCheckpoint {
                         + String.join("\n  ", problems));
             for (var e : params.entrySet()) {
                 String src = rename.get(e.getKey());
-                e.getValue().upload(where.get(src).readF32(src));
+                e.getValue().upload(where.get(src).readWeights(src));
             }
         } finally {
             for (Safetensors.File f : open) f.close();

@@ -139,6 +139,14 @@ public record UNetConfig(Integer sampleSize, int inChannels, int outChannels, bo
                 addAttention, numClassEmbeds, dropout);
     }
 
+    /** A copy for images of {@code in} channels, predicting {@code out} channels. */
+    public UNetConfig withChannels(int in, int out) {
+        return new UNetConfig(sampleSize, in, out, centerInputSample, timeEmbeddingDim, freqShift,
+                flipSinToCos, downBlockTypes, midBlockType, upBlockTypes, blockOutChannels, layersPerBlock,
+                midBlockScaleFactor, downsamplePadding, attentionHeadDim, normNumGroups, normEps, attnNormNumGroups,
+                addAttention, numClassEmbeds, dropout);
+    }
+
     /** A copy with another class-embedding table size (null: unconditional). */
     public UNetConfig withNumClassEmbeds(Integer n) {
         return new UNetConfig(sampleSize, inChannels, outChannels, centerInputSample, timeEmbeddingDim, freqShift,
@@ -249,7 +257,10 @@ public record UNetConfig(Integer sampleSize, int inChannels, int outChannels, bo
                 throw new IllegalArgumentException("up_block_types contains \"" + t + "\"; supported: UpBlock2D, AttnUpBlock2D");
         if (mid != null && !mid.equals(MID))
             throw new IllegalArgumentException("mid_block_type = \"" + mid + "\" is not supported; use \"UNetMidBlock2D\" or null");
+        if (ch.size() > MAX_BLOCKS)
+            throw new IllegalArgumentException("block_out_channels has " + ch.size() + " blocks; at most " + MAX_BLOCKS + " are supported");
         positive("layers_per_block", layers);
+        atMost("layers_per_block", layers, MAX_LAYERS);
         positive("in_channels", in);
         positive("out_channels", out);
         positive("norm_num_groups", groups);
@@ -257,12 +268,24 @@ public record UNetConfig(Integer sampleSize, int inChannels, int outChannels, bo
         if (!(midScale > 0)) throw new IllegalArgumentException("mid_block_scale_factor = " + midScale + " must be > 0");
         if (pad < 0 || pad > 1)
             throw new IllegalArgumentException("downsample_padding = " + pad + " is not supported; use 0 (asymmetric pad) or 1");
-        if (tdim != null) positive("time_embedding_dim", tdim);
-        if (classes != null) positive("num_class_embeds", classes);
-        if (sample != null) positive("sample_size", sample);
+        atMost("in_channels", in, MAX_CHANNELS);
+        atMost("out_channels", out, MAX_CHANNELS);
+        if (tdim != null) {
+            positive("time_embedding_dim", tdim);
+            atMost("time_embedding_dim", tdim, MAX_CHANNELS);
+        }
+        if (classes != null) {
+            positive("num_class_embeds", classes);
+            atMost("num_class_embeds", classes, MAX_CLASSES);
+        }
+        if (sample != null) {
+            positive("sample_size", sample);
+            atMost("sample_size", sample, MAX_SIDE);
+        }
         for (int i = 0; i < ch.size(); i++) {
             int c = ch.get(i);
             positive("block_out_channels[" + i + "]", c);
+            atMost("block_out_channels[" + i + "]", c, MAX_CHANNELS);
             if (c % groups != 0)
                 throw new IllegalArgumentException("block_out_channels[" + i + "] = " + c + " is not divisible by norm_num_groups = " + groups);
             boolean attn = down.get(i).equals("AttnDownBlock2D") || up.get(ch.size() - 1 - i).equals("AttnUpBlock2D")
@@ -274,6 +297,17 @@ public record UNetConfig(Integer sampleSize, int inChannels, int outChannels, bo
         int last = ch.get(ch.size() - 1);
         if (mid != null && midGroups != null && (midGroups <= 0 || last % midGroups != 0))
             throw new IllegalArgumentException("attn_norm_num_groups = " + midGroups + " does not divide the mid block's " + last + " channels");
+    }
+
+    /**
+     * Bounds far beyond any published UNet2DModel (the largest diffusers ships: 6 blocks of at most 512 channels, 2
+     * layers per block, 256 x 256): a config past them is a typo or a corrupt file, and is refused before a model's
+     * bookkeeping grows with it.
+     */
+    static final int MAX_BLOCKS = 16, MAX_LAYERS = 64, MAX_CHANNELS = 1 << 16, MAX_CLASSES = 1 << 24, MAX_SIDE = 1 << 16;
+
+    private static void atMost(String key, int v, int max) {
+        if (v > max) throw new IllegalArgumentException(key + " = " + v + " is larger than the " + max + " supported");
     }
 
     private static void positive(String key, int v) {

@@ -16,6 +16,7 @@ import dev.diffuse.kernels.optim.Optim;
 import dev.diffuse.models.data.Dataset;
 import dev.diffuse.models.train.SlabState;
 import dev.diffuse.models.train.Trainer;
+import dev.diffuse.models.train.TrainingDivergedException;
 import dev.diffuse.runtime.Tensor;
 import dev.diffuse.runtime.Workspace;
 
@@ -57,6 +58,8 @@ public final class VaeTrainer implements AutoCloseable {
     private final List<Integer> lossSteps = new ArrayList<>();
     private final List<Double> recValues = new ArrayList<>(), klValues = new ArrayList<>();
     private String dataSpec = "";
+    /** The run folder (of the last checkpoint), named in a divergence message; null before the first checkpoint. */
+    private Path outputDir;
     private Listener listener = new Listener() {};
 
     public VaeTrainer(AutoencoderKL model, Dataset data, VaeTrainConfig cfg) {
@@ -139,6 +142,8 @@ public final class VaeTrainer implements AutoCloseable {
     private void readLoss() {
         if (count == 0) return;
         double rec = lossSum.toArray()[0] / count, k = klSum.toArray()[0] / ((double) count * cfg.batch());
+        TrainingDivergedException.checkScalar(rec, "mean reconstruction loss", step - count + 1, step, outputDir, cfg.lr());
+        TrainingDivergedException.checkScalar(k, "mean KL per image", step - count + 1, step, outputDir, cfg.lr());
         Elementwise.fill(lossSum, 0f);
         Elementwise.fill(klSum, 0f);
         count = 0;
@@ -157,6 +162,11 @@ public final class VaeTrainer implements AutoCloseable {
      * data spec, loss histories), from which {@link #load} resumes. Returns the scaling factor.
      */
     public double save(Path folder) throws IOException {
+        outputDir = folder.toAbsolutePath().getParent();
+        if (count > 0) {  // a non-finite loss since the last read stops here, before anything is written (nothing is reset)
+            TrainingDivergedException.checkScalar(lossSum.toArray()[0], "reconstruction loss (summed)", step - count + 1, step, outputDir, cfg.lr());
+            TrainingDivergedException.checkScalar(klSum.toArray()[0], "KL (summed)", step - count + 1, step, outputDir, cfg.lr());
+        }
         double[] std = new double[1];
         withEmaWeights(() -> std[0] = Latents.std(model, data, SCALE_IMAGES));
         if (!(std[0] > 0) || !Double.isFinite(std[0]))
@@ -169,7 +179,7 @@ public final class VaeTrainer implements AutoCloseable {
         meta.putAll(SlabState.lossMeta("loss", lossSteps, recValues));
         meta.putAll(SlabState.lossMeta("kl", lossSteps, klValues));
         SlabState.save(folder, model, FORMAT, step, ema, slabs(), meta,
-                tmp -> java.nio.file.Files.writeString(tmp.resolve(VaeCheckpoint.CONFIG), withScale.toJson()));
+                tmp -> java.nio.file.Files.writeString(tmp.resolve(VaeCheckpoint.CONFIG), withScale.toJson()), cfg.lr());
         return 1 / std[0];
     }
 

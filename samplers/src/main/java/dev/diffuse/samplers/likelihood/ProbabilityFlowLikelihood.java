@@ -36,7 +36,7 @@ public record ProbabilityFlowLikelihood(Sde sde, int steps, Trace trace, Grid gr
     public enum Grid { UNIFORM, SQRT }
 
     public ProbabilityFlowLikelihood {
-        if (steps < 1) throw new IllegalArgumentException("likelihood: steps must be >= 1, got " + steps);
+        if (steps < 1 || steps > 10_000_000) throw new IllegalArgumentException("likelihood: steps must be between 1 and 10,000,000, got " + steps);
         if (grid == null) throw new IllegalArgumentException("likelihood: grid is null (UNIFORM or LOG)");
     }
 
