@@ -42,7 +42,8 @@ public final class EvalFastCommand implements Callable<Integer> {
     @Option(names = "--latent", description = "latent-space epsilon model (a folder with latent.json)") Path latent;
     @Option(names = "--student", description = "distilled consistency student (objective consistency_ddpm)") Path student;
     @Option(names = "--n", defaultValue = "64", description = "images per row (default ${DEFAULT-VALUE})") int n;
-    @Option(names = "--rounds", defaultValue = "3", description = "timing rounds, interleaved over the rows (default ${DEFAULT-VALUE})") int rounds;
+    @Option(names = "--rounds", defaultValue = "3", description = "timing rounds after a warm-up round, interleaved over the rows; 0: one "
+            + "untimed pass for the distances only, e.g. with a large --n (default ${DEFAULT-VALUE})") int rounds;
     @Option(names = "--seed", defaultValue = "0") long seed;
     @Option(names = "--reference", defaultValue = "fashion-mnist:test") String reference;
     @Option(names = "--device", defaultValue = "auto") String device;
@@ -56,7 +57,7 @@ public final class EvalFastCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (n < 2 || rounds < 1) throw new IllegalArgumentException("--n must be >= 2 and --rounds >= 1");
+        if (n < 2 || rounds < 0) throw new IllegalArgumentException("--n must be >= 2 and --rounds >= 0");
         Device d = Devices.select(device);
         int mb = Math.min(n, 64);
         List<AutoCloseable> open = new ArrayList<>();
@@ -121,7 +122,7 @@ public final class EvalFastCommand implements Callable<Integer> {
     private void measure(List<Row> rows) throws IOException {
         double[][] times = new double[rows.size()][rounds + 1];
         float[][] images = new float[rows.size()][];
-        for (int r = 0; r <= rounds; r++)
+        for (int r = 0; r <= Math.max(rounds, 0); r++)
             for (int i = 0; i < rows.size(); i++) {
                 long t0 = System.nanoTime();
                 images[i] = rows.get(i).run().images();
@@ -134,13 +135,18 @@ public final class EvalFastCommand implements Callable<Integer> {
         double baseTime = 0, baseFlops = rows.get(0).flopsPerImage();
         for (int i = 0; i < rows.size(); i++) {
             Row row = rows.get(i);
-            double[] tr = Arrays.copyOfRange(times[i], 1, rounds + 1);
-            Arrays.sort(tr);
-            double per64 = tr[tr.length / 2] * 64.0 / n;
-            if (i == 0) baseTime = per64;
             double[] sw = ReferenceDistance.sw2(images[i], n, reference);
-            t.append(String.format(Locale.ROOT, "| %s | %d | %.2f | %.1f s | %.1fx / %.1fx | %.3f (%.3f) |%n", row.label(), row.evaluations(),
-                    row.flopsPerImage() / 1e9, per64, baseTime / per64, baseFlops / row.flopsPerImage(), sw[0], sw[1]));
+            if (rounds == 0) {
+                t.append(String.format(Locale.ROOT, "| %s | %d | %.2f | - | - / %.1fx | %.3f (%.3f) |%n", row.label(), row.evaluations(),
+                        row.flopsPerImage() / 1e9, baseFlops / row.flopsPerImage(), sw[0], sw[1]));
+            } else {
+                double[] tr = Arrays.copyOfRange(times[i], 1, rounds + 1);
+                Arrays.sort(tr);
+                double per64 = tr[tr.length / 2] * 64.0 / n;
+                if (i == 0) baseTime = per64;
+                t.append(String.format(Locale.ROOT, "| %s | %d | %.2f | %.1f s | %.1fx / %.1fx | %.3f (%.3f) |%n", row.label(), row.evaluations(),
+                        row.flopsPerImage() / 1e9, per64, baseTime / per64, baseFlops / row.flopsPerImage(), sw[0], sw[1]));
+            }
             if (grids != null) {
                 int side = (int) Math.round(Math.sqrt(images[i].length / n));
                 Files.createDirectories(grids);
