@@ -37,6 +37,14 @@ class DistillCliTest {
                 "--out", dir.resolve("s.png").toString());
         assertEquals(0, s.code(), s.err());
         assertTrue(s.out().contains("consistency, 2 steps") && s.out().contains("checkpoint-6"), s.out());
+        Path table = dir.resolve("table.md");
+        CliTest.Run e = CliTest.run("eval-fast", "--pixel", teacher.toString(), "--student", cd.toString(), "--n", "4", "--rounds", "1",
+                "--device", "java", "--grids", dir.resolve("grids").toString(), "--out", table.toString());
+        assertEquals(0, e.code(), e.err());
+        String md = Files.readString(table);
+        for (String row : new String[]{"| pixel DDIM-25 | 25 |", "| student 1 step | 1 |", "| student 2 steps | 2 |", "| student 4 steps | 4 |"})
+            assertTrue(md.contains(row), row + " in\n" + md);
+        assertTrue(Files.exists(dir.resolve("grids/fast-student-2step.png")));
         CliTest.Run wrong = CliTest.run("sample", "--model", cd.toString(), "--sampler", "ddim", "--n", "4", "--device", "java",
                 "--out", dir.resolve("w.png").toString());
         assertEquals(2, wrong.code());
