@@ -60,6 +60,8 @@ public final class Devices {
                     .or(() -> openCl().stream().findFirst()).orElseThrow(() -> noDevice("OpenCL device")));
             case "cl:gpu" -> open(openCl().stream().filter(ClDeviceInfo::isGpu).findFirst().orElseThrow(() -> noDevice("OpenCL GPU")));
             case "cl:cpu" -> open(openCl().stream().filter(i -> !i.isGpu()).findFirst().orElseThrow(() -> noDevice("OpenCL CPU device")));
+            case "tornado" -> throw new IllegalArgumentException("'tornado' is not a Device but the TornadoVM executor of whole "
+                    + "pipelines: run ./diffuse with TORNADOVM_HOME set to a TornadoVM SDK (docs/tornadovm.md)");
             default -> {
                 String[] p = s.split(":");
                 if (p.length == 3 && p[0].equals("cl")) {
