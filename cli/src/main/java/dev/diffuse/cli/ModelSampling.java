@@ -56,8 +56,9 @@ final class ModelSampling {
         try (DiffusionPipeline p = DiffusionPipeline.load(Path.of(c.model), dev, options)) {
             ModelInfo m = p.info();
             SampleRequest r = p.resolve(request);
-            System.out.printf(Locale.ROOT, "model:   %s (%,d parameters, sample shape %s, objective %s%s)%n", m.folder(), m.parameters(),
-                    Arrays.toString(m.sampleShape()), ObjectiveSamplers.describe(m.objective()),
+            System.out.printf(Locale.ROOT, "model:   %s (%,d parameters, sample shape %s%s, objective %s%s)%n", m.folder(), m.parameters(),
+                    Arrays.toString(m.sampleShape()), m.latentShape() == null ? "" : " decoded from latents " + Arrays.toString(m.latentShape()),
+                    ObjectiveSamplers.describe(m.objective()),
                     m.numClasses() > 0 ? ", " + (m.numClasses() - (m.nullClass() >= 0 ? 1 : 0)) + " classes" : "");
             System.out.printf(Locale.ROOT, "sampler: %s, %d steps%s%s, n = %,d in batches of %d%n", r.sampler(), r.steps(),
                     r.classLabel() != null ? ", class " + r.classLabel() : "", r.guidance() != null ? ", guidance " + r.guidance() : "", n, m.maxBatch());

@@ -12,6 +12,7 @@ import dev.diffuse.models.data.FashionMnist;
 import dev.diffuse.models.train.CheckpointFolders;
 import dev.diffuse.models.train.Checkpoints;
 import dev.diffuse.models.train.ModelObjective;
+import dev.diffuse.models.vae.LatentSpace;
 import dev.diffuse.models.train.TrainConfig;
 import dev.diffuse.models.train.TrainListener;
 import dev.diffuse.models.train.TrainableModel;
@@ -92,6 +93,8 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--sample-n", description = "samples per grid (default 16 images; 2000 points for vector data)") Integer sampleN;
     @Option(names = "--checkpoint-every", defaultValue = "500", description = "save checkpoint-K every K steps and at the end (default "
             + "${DEFAULT-VALUE})") int checkpointEvery;
+    @Option(names = "--vae", description = "latent diffusion: train on the scaled latents of this AutoencoderKL folder (from 'diffuse train-vae'); "
+            + "--config then defaults to latent; checkpoints carry the VAE and sample grids are decoded; a resumed run uses its own copy") Path vae;
     @Option(names = "--keep-last", defaultValue = "3", description = "keep the K newest checkpoints and delete older ones; the newest, "
             + "final one is always kept; 0 keeps all (default ${DEFAULT-VALUE})") int keepLast;
 
@@ -109,6 +112,8 @@ public final class TrainCommand implements Callable<Integer> {
         Device d = Devices.select(device);
         List<Path> stale = CheckpointFolders.cleanStale(out);
         if (!stale.isEmpty()) System.out.println("removed " + stale.size() + " temporary file(s) left by an interrupted run: " + stale);
+        if (kind == ModelObjective.Kind.CONSISTENCY && (vae != null || (resumeFrom != null && LatentSpace.read(resumeFrom) != null)))
+            throw new IllegalArgumentException("--vae: consistency training in latent space is not supported; use --objective epsilon or flow");
         if (kind == ModelObjective.Kind.CONSISTENCY) return new ConsistencyRun(this, flags).train(d, resumeFrom);
         TrainConfig cfg = resumeFrom != null ? resumedConfig(flags, Trainer.readConfig(resumeFrom))
                 : TrainConfig.defaults(steps, batch).withLr(lr, warmup).withEma(ema).withSeed(seed).withEvery(logEvery, sampleEvery, checkpointEvery)
@@ -117,7 +122,10 @@ public final class TrainCommand implements Callable<Integer> {
         if (labelDropout > 0 && !classConditional && resumeFrom == null)
             throw new IllegalArgumentException("--label-dropout trains the \"no class\" row of a class-conditional model: add --class-conditional");
         if (flags != null) flags.check(); // before loading any data
-        Dataset ds = Datasets.open(data, dataDir);
+        Dataset pixels = Datasets.open(data, dataDir);
+        LatentTraining latent = LatentTraining.open(vae, resumeFrom, out, pixels, data, d);
+        if (latent != null && config.equals("small")) config = "latent";
+        Dataset ds = latent == null ? pixels : latent.data();
         System.out.println("device: " + d.id() + "  " + d.name());
         System.out.println("data:   " + ds.description());
         TrainModels.Plan plan = plan(flags, resumeFrom, ds);
@@ -133,7 +141,10 @@ public final class TrainCommand implements Callable<Integer> {
             }
             ProgressBar bar = TrainProgress.bar(cfg.steps());
             bar.stepTo(tr.step());
-            tr.dataSpec(data).dataDir(recordedDataDir()).outputDir(out).keepLast(keepLast).configWriter(f -> Models.writeConfig(model, f))
+            tr.dataSpec(data).dataDir(recordedDataDir()).outputDir(out).keepLast(keepLast).configWriter(f -> {
+                        Models.writeConfig(model, f);
+                        if (latent != null) latent.install(f);
+                    })
                     .listener(new TrainListener() {
                         @Override
                         public void onStep(int step, int total, double loss, double rate) { bar.stepTo(step); }
@@ -144,7 +155,7 @@ public final class TrainCommand implements Callable<Integer> {
                         @Override
                         public void onSampleDue(int step, Trainer t) {
                             if (step < cfg.steps())
-                                t.withEmaWeights(() -> progress.write(model, obj, cfg.schedule(), ds, out.resolve("samples/step-" + step + ".png"), cfg.seed(), sampleN));
+                                t.withEmaWeights(() -> progress.write(model, obj, cfg.schedule(), ds, out.resolve("samples/step-" + step + ".png"), cfg.seed(), sampleN, latent));
                         }
                     });
             try {
@@ -154,7 +165,7 @@ public final class TrainCommand implements Callable<Integer> {
             }
             LossCurve.write(out.resolve("loss.png"), tr.lossSteps(), tr.lossValues());
             if (cfg.sampleEvery() > 0)
-                tr.withEmaWeights(() -> progress.write(model, obj, cfg.schedule(), ds, out.resolve("samples/final.png"), cfg.seed(), sampleN));
+                tr.withEmaWeights(() -> progress.write(model, obj, cfg.schedule(), ds, out.resolve("samples/final.png"), cfg.seed(), sampleN, latent));
             System.out.println(written(progress));
         }
         return 0;

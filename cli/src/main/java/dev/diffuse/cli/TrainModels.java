@@ -52,7 +52,7 @@ final class TrainModels {
         }
     }
 
-    /** The model for {@code config} (small | tiny | cifar10 | mlp | path to a config.json) trained on {@code ds}. */
+    /** The model for {@code config} (small | tiny | cifar10 | latent | mlp | path to a config.json) trained on {@code ds}. */
     static Plan of(String config, Dataset ds, boolean classConditional) throws IOException { return of(config, ds, classConditional, false); }
 
     /**
@@ -70,12 +70,13 @@ final class TrainModels {
             case "small" -> UNetConfig.small(false);
             case "tiny" -> UNetConfig.tiny();
             case "cifar10" -> UNetConfig.ddpmCifar10();
+            case "latent" -> UNetConfig.latent(4, 8);  // fitted to the latents' channels and size below
             default -> null;
         };
         if (preset == null) {
             Path p = Path.of(config);
             if (!Files.isRegularFile(p))
-                throw new IllegalArgumentException("unknown model config '" + config + "': use small, tiny, cifar10, mlp or a path to a config.json");
+                throw new IllegalArgumentException("unknown model config '" + config + "': use small, tiny, cifar10, latent, mlp or a path to a config.json");
             UNetConfig cfg = UNetConfig.read(p);
             if (classConditional && (cfg.numClassEmbeds() == null || cfg.numClassEmbeds() < classes)) cfg = cfg.withNumClassEmbeds(classes);
             if (shape.length != 3 || shape[0] != cfg.inChannels() || (cfg.sampleSize() != null && cfg.sampleSize() != shape[1]))

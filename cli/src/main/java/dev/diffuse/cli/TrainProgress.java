@@ -48,12 +48,24 @@ final class TrainProgress {
      * does by default), flow models with 12-step flow-heun (25 evaluations), consistency models in one step.
      */
     void write(TrainableModel model, ModelObjective obj, DiscreteSchedule schedule, Dataset ds, Path png, long seed, Integer n) {
-        boolean images = ds.sampleShape().length == 3;
-        int count = n != null ? n : images ? DEFAULT_IMAGES : VECTOR_POINTS;
+        write(model, obj, schedule, ds, png, seed, n, null, 1);
+    }
+
+    /** {@link #write} for a latent model (samples decoded by {@code latent}, no x0 clipping; null: pixel space). */
+    void write(TrainableModel model, ModelObjective obj, DiscreteSchedule schedule, Dataset ds, Path png, long seed, Integer n, LatentTraining latent) {
+        write(model, obj, schedule, ds, png, seed, n, latent, 1);
+    }
+
+    /** As above; a distilled consistency model (consistency_ddpm) samples with {@code consistencySteps} steps. */
+    void write(TrainableModel model, ModelObjective obj, DiscreteSchedule schedule, Dataset ds, Path png, long seed, Integer n,
+               LatentTraining latent, int consistencySteps) {
+        boolean images = ds.sampleShape().length == 3 && latent == null;  // x0 clipping to [-1, 1] is for pixels, not latents
+        int count = n != null ? n : ds.sampleShape().length == 3 ? DEFAULT_IMAGES : VECTOR_POINTS;
         Sampler s = switch (obj.kind()) {
             case EPSILON -> Samplers.create("ddim", new Samplers.Options(25, 0, "linear", images, 0.01, 20, 0.01, 1));
             case FLOW -> Samplers.create("flow-heun", Samplers.Options.defaults(12));
             case CONSISTENCY -> ConsistencySampler.oneStep(obj.sigmaMax(), obj.sigmaMin());
+            case CONSISTENCY_DDPM -> ModelSamplers.create(obj, "consistency", new Samplers.Options(consistencySteps, 0, "linear", images, 0.01, 80, 0.01, 1));
         };
         int[] shape = new int[ds.sampleShape().length + 1];
         shape[0] = count;
@@ -64,8 +76,9 @@ final class TrainProgress {
             int classes = model.numClasses() > 0 ? Math.max(1, Math.min(model.numClasses(), ds.numClasses())) : 0;
             Denoiser d = classes == 0 ? den : ConditionalDenoiser.labelled((ConditionalDenoiser) den, ws,
                     java.util.stream.IntStream.range(0, count).map(k -> k % classes).toArray());
-            float[] x = s.sample(d, ws, seed, shape).toArray();
-            Outputs.writeSamples(png, x, shape);
+            Tensor t = s.sample(d, ws, seed, shape);
+            float[] x = latent == null ? t.toArray() : latent.decode(t, model.device());
+            Outputs.writeSamples(png, x, latent == null ? shape : new int[]{count, x.length / (count * latent.crop() * latent.crop()), latent.crop(), latent.crop()});
             samples.add(png.getFileName().toString());
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);

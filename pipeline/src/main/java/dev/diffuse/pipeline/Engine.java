@@ -6,6 +6,8 @@ import java.util.concurrent.CancellationException;
 import dev.diffuse.models.train.ModelObjective;
 import dev.diffuse.models.train.NetworkDenoiser;
 import dev.diffuse.models.train.TrainableModel;
+import dev.diffuse.models.vae.AutoencoderKL;
+import dev.diffuse.models.vae.LatentSpace;
 import dev.diffuse.runtime.Device;
 import dev.diffuse.runtime.RowNoise;
 import dev.diffuse.runtime.Tensor;
@@ -36,14 +38,25 @@ final class Engine implements AutoCloseable {
     final int[] sampleShape;
     final int per;
     final int nullClass;
+    /** A latent model's space and VAE: samples are decoded before they are returned; both null for a pixel model. */
+    final LatentSpace latent;
+    final AutoencoderKL vae;
 
     /** @param nullClass the network's "no class" id for guidance, -1 when it has none */
     Engine(Device device, TrainableModel net, NetworkDenoiser denoiser, ModelObjective objective, int nullClass) {
+        this(device, net, denoiser, objective, nullClass, null, null);
+    }
+
+    /** @param latent, vae a latent model's space and its VAE (decoding the samples), or null */
+    Engine(Device device, TrainableModel net, NetworkDenoiser denoiser, ModelObjective objective, int nullClass, LatentSpace latent,
+           AutoencoderKL vae) {
         this.device = device;
         this.net = net;
         this.denoiser = denoiser;
         this.objective = objective;
         this.nullClass = nullClass;
+        this.latent = latent;
+        this.vae = vae;
         this.sampleShape = net.sampleShape();
         this.per = Math.toIntExact(Tensor.numel(sampleShape));
     }
@@ -91,7 +104,7 @@ final class Engine implements AutoCloseable {
                 den = ConditionalDenoiser.labelled((ConditionalDenoiser) denoiser, ws, labels);
             }
             Tensor x = sampler.sample(new Monitored(den, control, sampler.evaluations()), ws, noise, shape);
-            return x.toArray();
+            return latent == null ? x.toArray() : latent.decode(vae, x);
         } finally {
             if (cfg != null) cfg.close();
         }
@@ -116,7 +129,11 @@ final class Engine implements AutoCloseable {
         try {
             denoiser.close();
         } finally {
-            net.close();
+            try {
+                net.close();
+            } finally {
+                if (vae != null) vae.close();
+            }
         }
     }
 

@@ -19,7 +19,7 @@ final class Plans {
         double eta = r.eta() != null ? r.eta() : 0;
         if (eta != 0 && !Plan.ETA.contains(sampler))
             throw new IllegalArgumentException("eta applies to " + Plan.ETA + " only; sampler " + sampler + " has none (leave eta at 0)");
-        boolean clip = r.clip() != null ? r.clip() : info.isImageModel();
+        boolean clip = r.clip() != null ? r.clip() : info.isImageModel() && info.latentShape() == null;  // latents are not in [-1, 1]
 
         int classes = info.numClasses(), nullClass = info.nullClass();
         int label = -1;

@@ -138,7 +138,7 @@ public final class Checkpoints {
      * shapes; F16/BF16 are widened) into the model's parameters, e.g. to sample from a checkpoint. Every parameter
      * must be present with its shape; extra tensors are an error too (a different model).
      */
-    public static void loadWeights(TrainableModel model, Path folder) throws IOException {
+    public static void loadWeights(Parameterized model, Path folder) throws IOException {
         Path file = Files.isDirectory(folder) ? folder.resolve(WEIGHTS) : folder;
         if (!Files.isRegularFile(file)) throw new java.io.FileNotFoundException("no model weights: " + file + " does not exist");
         Tensor params = model.parameters();
@@ -169,7 +169,7 @@ public final class Checkpoints {
      * A host copy {@code slab} of a model's parameter slab (or of a slab with its layout: EMA, Adam moments, a target)
      * cut into one tensor per parameter, named {@code prefix + name}, in the model's order.
      */
-    public static Map<String, Safetensors.F32Tensor> namedSlices(TrainableModel model, float[] slab, String prefix) {
+    public static Map<String, Safetensors.F32Tensor> namedSlices(Parameterized model, float[] slab, String prefix) {
         long base = model.parameters().offset();
         Map<String, Safetensors.F32Tensor> out = new LinkedHashMap<>();
         for (var e : model.namedParameters().entrySet()) {

@@ -262,7 +262,7 @@ public final class Trainer implements AutoCloseable {
     }
 
     /** Batch index i of update {@code t}: 64 random bits mod size (bias below 2^-32 for any dataset). */
-    static int batchIndex(long seed, int t, int i, int size) {
+    public static int batchIndex(long seed, int t, int i, int size) {
         long stream = 4L * t + STREAM_INDICES;
         long r = (Philox.uint32(seed, stream, 2L * i) << 32) | Philox.uint32(seed, stream, 2L * i + 1);
         return (int) Long.remainderUnsigned(r, size);
