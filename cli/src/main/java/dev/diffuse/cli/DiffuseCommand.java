@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The {@code diffuse} command: {@code diffuse sample}, {@code diffuse devices}. */
 @Command(name = "diffuse", mixinStandardHelpOptions = true, version = "diffuse 0.1.0",
         description = "Diffusion models on GPUs through hand-written OpenCL kernels, with a pure-Java reference device.",
-        subcommands = {SampleCommand.class, TrainCommand.class, ForwardCommand.class, LikelihoodCommand.class, DevicesCommand.class, BenchCommand.class, EvalSamplersCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {SampleCommand.class, TrainCommand.class, ForwardCommand.class, LikelihoodCommand.class, DevicesCommand.class, BenchCommand.class, TuneCommand.class, EvalSamplersCommand.class, CommandLine.HelpCommand.class})
 public final class DiffuseCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -80,6 +80,17 @@ public final class ClDevice implements Device {
         return new ClStorage(this, mem, bytes);
     }
 
+    /**
+     * A tensor of {@code shape} that owns its buffer and is NOT zero-filled: scratch a kernel writes completely before
+     * anything reads it (padded copies, partial sums). Close it after enqueueing its last use; OpenCL defers the free.
+     */
+    public Tensor scratch(int... shape) {
+        long bytes = Tensor.numel(shape) * 4;
+        if (bytes > info.maxAllocBytes()) allocate(bytes); // throws the clear error
+        cl_mem mem = clCreateBuffer(context, CL_MEM_READ_WRITE, Math.max(bytes, 4), null, null);
+        return new Tensor(new ClStorage(this, mem, bytes), 0, shape, true);
+    }
+
     @Override
     public void write(Storage dst, long byteOffset, MemorySegment src) {
         if (src.byteSize() == 0) return;
