@@ -8,7 +8,15 @@
 //                         online softmax (running max m, sum l, o rescaled by exp(m_old - m_new)), then
 //                         o += p_j * V[j] with the output row held as HEAD_DIM/DV vectors of DV lanes.
 //                         Keys are visited in order: deterministic.
-// Tuning: VK (4, 8, 16 keys per vector), RQ (query rows per item, 1..8), DV (4, 8, 16 lanes, dividing HEAD_DIM).
+//   attn_bwd_q_direct     backward for dQ, work-item (g0 = query row i, g1 = bh): per block of VK keys the vectors
+//                         s = q_i . KT, dp = dO_i . VT (transposed K and V), P = exp(scale s - L_i),
+//                         dS = P (dp - delta_i), then dQ_i += dS_j K_j; written as scale dQ_i.
+//   attn_bwd_kv_direct    backward for dK, dV, work-item (g0 = key row j, g1 = bh): per block of VK queries the
+//                         vectors s = k_j . QT, dp = v_j . dOT (transposed Q and dO), P = exp(scale s - L),
+//                         dS = P (dp - delta); dV_j += P_i dO_i, dK_j += dS_i Q_i (dK written as scale dK_j).
+//                         delta = rowsum(dO * O) comes from attn_delta (attention_backward.cl). Fixed order: deterministic.
+// Tuning: VK (4, 8, 16 keys per vector), RQ (query rows per item in the forward, 1..8), DV (4, 8, 16 lanes,
+// dividing HEAD_DIM).
 
 #ifndef HEAD_DIM
 #define HEAD_DIM 32
@@ -112,5 +120,92 @@ __kernel void attn_forward_direct(__global float* O, __global float* L, __global
         __global float* orow = O + base + (size_t)(q0 + r) * HEAD_DIM;
         for (int c = 0; c < ND; c++) VSTORED(o[r][c] * inv, c, orow);
         L[(size_t)bh * n + q0 + r] = m[r] + log(l[r]);
+    }
+}
+
+/* v (VK lanes) from src[0..valid), zero past it: the last block of a row that does not fill a vector */
+static inline floatK load_masked(__global const float* src, const int valid) {
+    if (valid == VK) return VLOADK(0, src);
+    float t[VK];
+    for (int e = 0; e < VK; e++) t[e] = e < valid ? src[e] : 0.0f;
+    return VLOADK(0, t);
+}
+
+__kernel void attn_bwd_q_direct(__global float* dQ, __global const float* dO, __global const float* Q,
+                                __global const float* K, __global const float* KT, __global const float* VT,
+                                __global const float* L, __global const float* DELTA, const int n, const int np,
+                                const float scale) {
+    const int i = get_global_id(0), bh = get_global_id(1);
+    if (i >= n) return;
+    const size_t base = (size_t)bh * n * HEAD_DIM, row = base + (size_t)i * HEAD_DIM;
+    float q[HEAD_DIM], g[HEAD_DIM];
+    for (int d = 0; d < HEAD_DIM; d++) {
+        q[d] = Q[row + d];
+        g[d] = dO[row + d];
+    }
+    const float li = L[(size_t)bh * n + i], di = DELTA[(size_t)bh * n + i];
+    floatD acc[ND];
+    for (int c = 0; c < ND; c++) acc[c] = (floatD)(0.0f);
+    __global const float* kt = KT + (size_t)bh * HEAD_DIM * np;
+    __global const float* vt = VT + (size_t)bh * HEAD_DIM * np;
+    for (int j0 = 0; j0 < n; j0 += VK) {
+        floatK s = (floatK)(0.0f), dp = (floatK)(0.0f);
+        for (int d = 0; d < HEAD_DIM; d++) {
+            s = fma((floatK)(q[d]), VLOADK(0, kt + (size_t)d * np + j0), s);
+            dp = fma((floatK)(g[d]), VLOADK(0, vt + (size_t)d * np + j0), dp);
+        }
+        const floatK p = exp(s * scale - li);
+        float ds[VK];
+        VSTOREK(p * (dp - di), 0, ds);
+        const int valid = min(VK, n - j0);
+        for (int e = 0; e < valid; e++) {
+            __global const float* kr = K + base + (size_t)(j0 + e) * HEAD_DIM;
+            for (int c = 0; c < ND; c++) acc[c] = fma((floatD)(ds[e]), VLOADD(c, kr), acc[c]);
+        }
+    }
+    for (int c = 0; c < ND; c++) VSTORED(acc[c] * scale, c, dQ + row);
+}
+
+__kernel void attn_bwd_kv_direct(__global float* dK, __global float* dV, __global const float* dO,
+                                 __global const float* Q, __global const float* K, __global const float* V,
+                                 __global const float* QT, __global const float* dOT, __global const float* L,
+                                 __global const float* DELTA, const int n, const int np, const float scale) {
+    const int j = get_global_id(0), bh = get_global_id(1);
+    if (j >= n) return;
+    const size_t base = (size_t)bh * n * HEAD_DIM, row = base + (size_t)j * HEAD_DIM;
+    float k[HEAD_DIM], v[HEAD_DIM];
+    for (int d = 0; d < HEAD_DIM; d++) {
+        k[d] = K[row + d];
+        v[d] = V[row + d];
+    }
+    floatD accK[ND], accV[ND];
+    for (int c = 0; c < ND; c++) accK[c] = accV[c] = (floatD)(0.0f);
+    __global const float* qt = QT + (size_t)bh * HEAD_DIM * np;
+    __global const float* gt = dOT + (size_t)bh * HEAD_DIM * np;
+    __global const float* lb = L + (size_t)bh * n;
+    __global const float* db = DELTA + (size_t)bh * n;
+    for (int i0 = 0; i0 < n; i0 += VK) {
+        floatK s = (floatK)(0.0f), dp = (floatK)(0.0f);
+        for (int d = 0; d < HEAD_DIM; d++) {
+            s = fma((floatK)(k[d]), VLOADK(0, qt + (size_t)d * np + i0), s);
+            dp = fma((floatK)(v[d]), VLOADK(0, gt + (size_t)d * np + i0), dp);
+        }
+        const int valid = min(VK, n - i0);
+        const floatK p = exp(s * scale - load_masked(lb + i0, valid));
+        float pa[VK], ds[VK];
+        VSTOREK(p, 0, pa);
+        VSTOREK(p * (dp - load_masked(db + i0, valid)), 0, ds);
+        for (int e = 0; e < valid; e++) {
+            __global const float* qr = Q + base + (size_t)(i0 + e) * HEAD_DIM;
+            __global const float* gr = dO + base + (size_t)(i0 + e) * HEAD_DIM;
+            for (int c = 0; c < ND; c++) {
+                accV[c] = fma((floatD)(pa[e]), VLOADD(c, gr), accV[c]);
+                accK[c] = fma((floatD)(ds[e]), VLOADD(c, qr), accK[c]);
+            }
+        }
+    }
+    for (int c = 0; c < ND; c++) {
+        VSTORED(accV[c], c, dV + row);
+        VSTORED(accK[c] * scale, c, dK + row);
     }
 }

@@ -3,9 +3,11 @@
 // plain SIMD code (PoCL vectorises across work-items only when nothing blocks it; explicit vectors always work).
 // Same maths as conv2d.cl (see there and Conv2d's Javadoc); the zero padding is materialised first, so the inner
 // loops have no bounds checks:
-//   conv2d_pad       xp[b,c,r,q] = x[b,c,r-PT,q-PL] inside x, else 0.  xp is (BC, Hp, Wp); 1-D, one item per row.
-//   conv2d_flip      wf[ci,co,kh,kw] = w[co,ci,K-1-kh,K-1-kw]: with it, dx of a stride-1 conv is a forward conv
-//                    of dy padded by K-1-PT, K-1-PL (dx[ih] = sum_kh w[kh] dy[ih+PT-kh] = sum_kh' wf[kh'] dy[ih+kh'-(K-1-PT)]).
+//   conv2d_pad       xp[b,c,r,q] = x[b,c,(r-PT)/DIL,(q-PL)/DIL] where both divide exactly and fall inside x, else 0
+//                    (DIL = 1: plain zero padding). xp is (BC, Hp, Wp); 1-D, one item per row.
+//   conv2d_flip      wf[ci,co,kh,kw] = w[co,ci,K-1-kh,K-1-kw]: with it, dx of a stride-S conv is a stride-1 forward
+//                    conv of dy dilated by S (D[j] = dy[j/S] when S divides j, else 0) and padded by K-1-PT, K-1-PL:
+//                    dx[ih] = sum_kh w[kh] D[ih+PT-kh] = sum_kh' wf[kh'] D[ih+kh'-(K-1-PT)]  (kh' = K-1-kh).
 //   conv2d_forward_direct  y[b,m,oh,ow] = bias[m] + sum_{ci,kh,kw} w[m,ci,kh,kw] xp[b,ci,oh*S+kh,ow*S+kw]
 //                    work-item (g0 = (b*OH + oh)*OWBLK + ob, g1 = m-block): RM output channels x RN vectors of VW
 //                    pixels ow = ob*RN*VW ... (the row padded to OWBLK*RN*VW; lanes past OW are computed on padding
@@ -67,20 +69,27 @@ static inline float hsum16(float16 v) {
 #endif
 
 __kernel void conv2d_pad(__global float* xp, __global const float* x, const int BC, const int H, const int W,
-                         const int Hp, const int Wp, const int PT, const int PL) {
+                         const int Hp, const int Wp, const int PT, const int PL, const int DIL) {
     const int row = get_global_id(0);           // one padded row per work-item: no per-element index maths
     if (row >= BC * Hp) return;
     const int r = row % Hp, bc = row / Hp, ih = r - PT;
     __global float* out = xp + (size_t)row * Wp;
-    if (ih < 0 || ih >= H) {
+    if (ih < 0 || ih % DIL != 0 || ih / DIL >= H) {
         for (int q = 0; q < Wp; q++) out[q] = 0.0f;
         return;
     }
-    __global const float* in = x + ((size_t)bc * H + ih) * W;
-    const int end = min(W + PL, Wp);
-    for (int q = 0; q < PL; q++) out[q] = 0.0f;
-    for (int q = PL; q < end; q++) out[q] = in[q - PL];
-    for (int q = end; q < Wp; q++) out[q] = 0.0f;
+    __global const float* in = x + ((size_t)bc * H + ih / DIL) * W;
+    if (DIL == 1) {
+        const int end = min(W + PL, Wp);
+        for (int q = 0; q < PL; q++) out[q] = 0.0f;
+        for (int q = PL; q < end; q++) out[q] = in[q - PL];
+        for (int q = end; q < Wp; q++) out[q] = 0.0f;
+    } else {
+        for (int q = 0; q < Wp; q++) {
+            const int iw = q - PL;
+            out[q] = (iw >= 0 && iw % DIL == 0 && iw / DIL < W) ? in[iw / DIL] : 0.0f;
+        }
+    }
 }
 
 __kernel void conv2d_flip(__global float* wf, __global const float* w, const int Cout, const int Cin) {

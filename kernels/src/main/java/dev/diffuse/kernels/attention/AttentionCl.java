@@ -82,19 +82,48 @@ final class AttentionCl {
                 Tunings.choose(c, AttentionTuning.BACKWARD, AttentionTuning.shape(q)));
     }
 
-    /** Backward with explicit tiles BR, BC, DC (attention_backward.cl, or its float4 variant when DPAD % 64 == 0). */
+    /**
+     * Backward with explicit parameters: KERNEL=0 the tiles BR, BC, DC (attention_backward.cl, or its float4 variant
+     * when DPAD % 64 == 0), KERNEL=1 the direct kernels of attention_direct.cl (VK, DV, WG).
+     */
     static void backward(ClDevice c, Tensor dq, Tensor dk, Tensor dv, Tensor dO, Tensor q, Tensor k, Tensor v,
                          Tensor o, Tensor lse, Tensor delta, float scale, Map<String, Integer> p) {
         int bh = q.dim(0) * q.dim(1), n = q.dim(2), d = q.dim(3), dp = dpad(d);
+        c.kernel(BACKWARD, "attn_delta", Map.of("HEAD_DIM", d)).launch1d((long) bh * n, 256, delta, dO, o, bh * n);
+        if (p.get("KERNEL") == 1) {
+            directBackward(c, dq, dk, dv, dO, q, k, v, lse, delta, scale, p, bh, n, d);
+            return;
+        }
         int br = p.get("BR"), bc = p.get("BC");
         Map<String, Integer> defs = Map.of("HEAD_DIM", d, "DPAD", dp, "BR", br, "BC", bc, "DC", p.get("DC"));
-        c.kernel(BACKWARD, "attn_delta", Map.of("HEAD_DIM", d)).launch1d((long) bh * n, 256, delta, dO, o, bh * n);
         boolean v4 = v4(dp, p.get("DC"));
         String src = v4 ? BACKWARD_V4 : BACKWARD, suffix = v4 ? "_v4" : "";
         c.kernel(src, "attn_bwd_kv" + suffix, defs).launch(new long[]{(long) (n + bc - 1) / bc * T, (long) bh * T},
                 new long[]{T, T}, dk, dv, dO, q, k, v, lse, delta, n, scale);
         c.kernel(src, "attn_bwd_q" + suffix, defs).launch(new long[]{(long) (n + br - 1) / br * T, (long) bh * T},
                 new long[]{T, T}, dq, dO, q, k, v, lse, delta, n, scale);
+    }
+
+    /** attention_direct.cl's backward: K, V, Q, dO transposed per head (padded to VK), then dQ and dK, dV kernels. */
+    private static void directBackward(ClDevice c, Tensor dq, Tensor dk, Tensor dv, Tensor dO, Tensor q, Tensor k, Tensor v,
+                                       Tensor lse, Tensor delta, float scale, Map<String, Integer> p, int bh, int n, int d) {
+        int vk = p.get("VK"), wg = p.get("WG"), np = (n + vk - 1) / vk * vk;
+        Map<String, Integer> defs = Map.of("HEAD_DIM", d, "VK", vk, "RQ", 1, "DV", p.get("DV"));
+        try (Tensor kt = c.scratch(bh, d, np); Tensor vt = c.scratch(bh, d, np); Tensor qt = c.scratch(bh, d, np);
+             Tensor gt = c.scratch(bh, d, np)) {
+            var transpose = c.kernel(DIRECT, "attn_keys_transpose", defs);
+            Tensor[][] pairs = {{kt, k}, {vt, v}, {qt, q}, {gt, dO}};
+            for (Tensor[] t : pairs) transpose.launch1d(t[0].numel(), 256, t[0], t[1], bh, n, np);
+            long g0 = n;
+            long[] local = null;
+            if (wg > 0) {
+                g0 = (g0 + wg - 1) / wg * wg;
+                local = new long[]{wg, 1};
+            }
+            c.kernel(DIRECT, "attn_bwd_q_direct", defs).launch(new long[]{g0, bh}, local, dq, dO, q, k, kt, vt, lse, delta, n, np, scale);
+            c.kernel(DIRECT, "attn_bwd_kv_direct", defs).launch(new long[]{g0, bh}, local, dk, dv, dO, q, k, v, qt, gt, lse, delta,
+                    n, np, scale);
+        }
     }
 
     /** The float4 backward runs when DPAD and the D-chunk DC are multiples of 64. */

@@ -24,10 +24,11 @@ import dev.diffuse.runtime.Tensor;
  *                     CN (key columns per item / 16); local memory of the Q, K/V, P tiles within the device limit
  *   forward KERNEL=1  attention_direct.cl: VK in {4, 8, 16} keys per vector, RQ 1..8 query rows per item, DV in
  *                     {4, 8, 16} dividing D, WG 0 (driver's choice) or a work-group size; needs D % 4 == 0
- *   backward          BR, BC in {16, 32, 64} (query and key tile rows), DC a multiple of 16 dividing DPAD (of 64 for
+ *   backward KERNEL=0 BR, BC multiples of 16 (query and key tile rows), DC a multiple of 16 dividing DPAD (of 64 for
  *                     the float4 kernels when DPAD % 64 == 0); 16 x 16 items
+ *   backward KERNEL=1 attention_direct.cl: VK, DV, WG as in the forward (one row per item); needs D % 4 == 0
  * </pre>
- * Defaults: the tiles of {@link AttentionCl} on GPUs; the direct forward (VK 16, RQ 2) on other devices.
+ * Defaults: the tiles of {@link AttentionCl} on GPUs; the direct kernels (VK 16, RQ 2 forward) on other devices.
  */
 enum AttentionTuning implements OpTuning {
     FORWARD("attention.forward"), BACKWARD("attention.backward");
@@ -55,8 +56,9 @@ enum AttentionTuning implements OpTuning {
     public Map<String, Integer> defaults(Shape s, ClDeviceInfo device) {
         int dp = AttentionCl.dpad(s.get("D"));
         if (this == BACKWARD) {
+            if (!device.isGpu() && s.get("D") % 4 == 0) return params("KERNEL", 1, "VK", 16, "DV", widestDivisor(s.get("D")), "WG", 0);
             int[] t = AttentionCl.backwardTile(dp);
-            return params("BR", t[0], "BC", t[1], "DC", t[2]);
+            return params("KERNEL", 0, "BR", t[0], "BC", t[1], "DC", t[2]);
         }
         if (!device.isGpu() && s.get("D") % 4 == 0)
             return params("KERNEL", 1, "VK", 16, "RQ", 2, "DV", widestDivisor(s.get("D")), "WG", 0);
@@ -69,24 +71,27 @@ enum AttentionTuning implements OpTuning {
         int d = s.get("D"), dp = AttentionCl.dpad(d);
         Set<Map<String, Integer>> out = new LinkedHashSet<>();
         out.add(defaults(s, device));
+        List<Map<String, Integer>> direct = new ArrayList<>(), tiled = new ArrayList<>();
+        int[] wgs = device.isGpu() ? new int[]{64, 128} : new int[]{0};
         if (this == BACKWARD) {
+            if (d % 4 == 0)
+                for (int vk : new int[]{16, 8, 4})
+                    for (int wg : wgs) direct.add(params("KERNEL", 1, "VK", vk, "DV", widestDivisor(d), "WG", wg));
             for (int[] t : new int[][]{{32, 32}, {16, 16}, {16, 32}, {32, 16}, {64, 32}, {32, 64}})
                 for (int dc : new int[]{dp, 64, 32})
-                    if (dc <= dp && dp % dc == 0) out.add(params("BR", t[0], "BC", t[1], "DC", dc));
+                    if (dc <= dp && dp % dc == 0) tiled.add(params("KERNEL", 0, "BR", t[0], "BC", t[1], "DC", dc));
         } else {
-            List<Map<String, Integer>> direct = new ArrayList<>(), tiled = new ArrayList<>();
             if (d % 4 == 0) {
                 for (int vk : new int[]{16, 8})
                     for (int rq : new int[]{2, 1, 4})
-                        for (int wg : device.isGpu() ? new int[]{64, 128} : new int[]{0})
-                            direct.add(params("KERNEL", 1, "VK", vk, "RQ", rq, "DV", widestDivisor(d), "WG", wg));
-                direct.add(params("KERNEL", 1, "VK", 16, "RQ", 2, "DV", 4, "WG", device.isGpu() ? 64 : 0));
+                        for (int wg : wgs) direct.add(params("KERNEL", 1, "VK", vk, "RQ", rq, "DV", widestDivisor(d), "WG", wg));
+                direct.add(params("KERNEL", 1, "VK", 16, "RQ", 2, "DV", 4, "WG", wgs[0]));
             }
             for (int[] t : new int[][]{AttentionCl.forwardTile(dp), {16, 2, 2}, {16, 1, 2}, {16, 4, 1}, {8, 2, 2}, {8, 4, 2}, {16, 2, 4}})
                 tiled.add(params("KERNEL", 0, "TY", t[0], "RM", t[1], "CN", t[2]));
-            out.addAll(device.isGpu() ? tiled : direct);
-            out.addAll(device.isGpu() ? direct : tiled);
         }
+        out.addAll(device.isGpu() ? tiled : direct);
+        out.addAll(device.isGpu() ? direct : tiled);
         List<Map<String, Integer>> legal = new ArrayList<>();
         for (Map<String, Integer> p : out) if (illegal(p, s, device) == null) legal.add(p);
         return legal;
@@ -96,6 +101,17 @@ enum AttentionTuning implements OpTuning {
     public String illegal(Map<String, Integer> p, Shape s, ClDeviceInfo device) {
         int d = s.get("D"), dp = AttentionCl.dpad(d);
         long maxLocal = StrictMode.maxLocalMemBytes(device), maxWg = StrictMode.maxWorkGroup(device);
+        Integer kernel = p.get("KERNEL");
+        if (kernel == null || (kernel != 0 && kernel != 1)) return "KERNEL must be 0 (tiles) or 1 (direct)";
+        if (kernel == 1) {
+            Integer vk = p.get("VK"), rq = this == FORWARD ? p.get("RQ") : Integer.valueOf(1), dv = p.get("DV"), wg = p.get("WG");
+            if (vk == null || rq == null || dv == null || wg == null) return "missing VK, RQ, DV or WG";
+            if (vk != 4 && vk != 8 && vk != 16) return "VK must be 4, 8 or 16";
+            if (dv != 4 && dv != 8 && dv != 16 || d % dv != 0) return "DV must be 4, 8 or 16 and divide D = " + d;
+            if (rq < 1 || rq > 8) return "RQ must be 1..8";
+            if (wg < 0 || wg > maxWg) return "WG must be 0 or a work-group size within " + maxWg;
+            return null;
+        }
         if (this == BACKWARD) {
             Integer br = p.get("BR"), bc = p.get("BC"), dc = p.get("DC");
             if (br == null || bc == null || dc == null) return "missing BR, BC or DC";
@@ -107,17 +123,6 @@ enum AttentionTuning implements OpTuning {
                     4L * (2L * br * (dp + 1) + 2L * bc * (dc + 1) + (long) br * (bc + 1)));
             if (AttentionCl.v4(dp, dc)) bytes += 16L * (br + bc) * 4; // float4 row strides are 4 floats longer
             return bytes > maxLocal ? bytes + " bytes of local memory exceed " + maxLocal : null;
-        }
-        Integer kernel = p.get("KERNEL");
-        if (kernel == null || (kernel != 0 && kernel != 1)) return "KERNEL must be 0 (flash tiles) or 1 (direct)";
-        if (kernel == 1) {
-            Integer vk = p.get("VK"), rq = p.get("RQ"), dv = p.get("DV"), wg = p.get("WG");
-            if (vk == null || rq == null || dv == null || wg == null) return "missing VK, RQ, DV or WG";
-            if (vk != 4 && vk != 8 && vk != 16) return "VK must be 4, 8 or 16";
-            if (dv != 4 && dv != 8 && dv != 16 || d % dv != 0) return "DV must be 4, 8 or 16 and divide D = " + d;
-            if (rq < 1 || rq > 8) return "RQ must be 1..8";
-            if (wg < 0 || wg > maxWg) return "WG must be 0 or a work-group size within " + maxWg;
-            return null;
         }
         Integer ty = p.get("TY"), rm = p.get("RM"), cn = p.get("CN");
         if (ty == null || rm == null || cn == null) return "missing TY, RM or CN";

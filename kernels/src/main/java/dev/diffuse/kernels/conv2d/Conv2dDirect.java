@@ -24,10 +24,11 @@ final class Conv2dDirect {
         return Map.of("RM", p.get("RM"), "VW", p.get("VW"), "RN", p.getOrDefault("RN", 1), "K", k, "S", s, "HAS_BIAS", bias ? 1 : 0);
     }
 
-    /** xp (rows, hp, wp) = x (rows, h, w) shifted by (pt, pl) into zeros. */
-    private static Tensor pad(ClDevice c, Tensor x, int rows, int h, int w, int hp, int wp, int pt, int pl, Map<String, Integer> defs) {
+    /** xp (rows, hp, wp) = x (rows, h, w) spread {@code dil} apart and shifted by (pt, pl) into zeros. */
+    private static Tensor pad(ClDevice c, Tensor x, int rows, int h, int w, int hp, int wp, int pt, int pl, int dil,
+                              Map<String, Integer> defs) {
         Tensor xp = c.scratch(rows, hp, wp);
-        c.kernel(SRC, "conv2d_pad", defs).launch1d((long) rows * hp, 64, xp, x, rows, h, w, hp, wp, pt, pl);
+        c.kernel(SRC, "conv2d_pad", defs).launch1d((long) rows * hp, 64, xp, x, rows, h, w, hp, wp, pt, pl, dil);
         return xp;
     }
 
@@ -35,18 +36,19 @@ final class Conv2dDirect {
         Map<String, Integer> defs = defines(p, d.K(), s.stride(), true);
         int block = p.get("VW") * p.get("RN"), owblk = paddedRow(d.OW(), block) / block;
         int wp = s.stride() * owblk * block + d.K() - 1, hp = (d.OH() - 1) * s.stride() + d.K();
-        try (Tensor xp = pad(c, x, d.B() * d.Cin(), d.H(), d.W(), hp, wp, s.padTop(), s.padLeft(), defs)) {
+        try (Tensor xp = pad(c, x, d.B() * d.Cin(), d.H(), d.W(), hp, wp, s.padTop(), s.padLeft(), 1, defs)) {
             launchForward(c, defs, p, y, xp, w, b, d.B(), d.Cin(), hp, wp, d.Cout(), d.OH(), d.OW(), owblk);
         }
     }
 
-    /** dx of a stride-1 conv: the forward of dy padded by K-1-PT, K-1-PL with flipped, transposed weights. */
+    /** dx: the stride-1 forward of dy dilated by the stride and padded by K-1-PT, K-1-PL, with flipped, transposed weights. */
     static void backwardInput(ClDevice c, Tensor dx, Tensor dy, Tensor w, Conv2d.Dims d, Conv2dSpec s, Map<String, Integer> p) {
         Map<String, Integer> defs = defines(p, d.K(), 1, false);
         int block = p.get("VW") * p.get("RN"), owblk = paddedRow(d.W(), block) / block;
         int wp = owblk * block + d.K() - 1, hp = d.H() - 1 + d.K();
         try (Tensor wf = c.scratch(d.Cin(), d.Cout(), d.K(), d.K());
-             Tensor dyp = pad(c, dy, d.B() * d.Cout(), d.OH(), d.OW(), hp, wp, d.K() - 1 - s.padTop(), d.K() - 1 - s.padLeft(), defs)) {
+             Tensor dyp = pad(c, dy, d.B() * d.Cout(), d.OH(), d.OW(), hp, wp, d.K() - 1 - s.padTop(), d.K() - 1 - s.padLeft(),
+                     s.stride(), defs)) {
             c.kernel(SRC, "conv2d_flip", defs).launch1d(wf.numel(), 256, wf, w, d.Cout(), d.Cin());
             launchForward(c, defs, p, dx, dyp, wf, dx, d.B(), d.Cout(), hp, wp, d.Cin(), d.H(), d.W(), owblk);
         }
@@ -73,8 +75,8 @@ final class Conv2dDirect {
         int wp = st * owb + d.K() - 1, hp = (d.OH() - 1) * st + d.K();
         int bChunk = (d.B() + p.get("SPLITS") - 1) / p.get("SPLITS"), splits = (d.B() + bChunk - 1) / bChunk;
         long count = (long) d.Cout() * d.Cin() * d.kk();
-        try (Tensor xp = pad(c, x, d.B() * d.Cin(), d.H(), d.W(), hp, wp, s.padTop(), s.padLeft(), defs);
-             Tensor dyp = pad(c, dy, d.B() * d.Cout(), d.OH(), d.OW(), d.OH(), owb, 0, 0, defs);
+        try (Tensor xp = pad(c, x, d.B() * d.Cin(), d.H(), d.W(), hp, wp, s.padTop(), s.padLeft(), 1, defs);
+             Tensor dyp = pad(c, dy, d.B() * d.Cout(), d.OH(), d.OW(), d.OH(), owb, 0, 0, 1, defs);
              Tensor partial = splits > 1 ? c.scratch(splits, Math.toIntExact(count)) : null) {
             long[] global = {d.Cin(), (d.Cout() + rm - 1) / rm, splits};
             c.kernel(SRC, "conv2d_backward_weight_direct", defs).launch(global, null, splits > 1 ? partial : dw, dyp, xp,

@@ -23,8 +23,8 @@ import dev.diffuse.runtime.Tensor;
  *             TK and TN, TM*TK and TK*TN multiples of WM*WN, WM*WN work-items and 4*TK*(TM+TN+2) bytes of local
  *             memory within the device's limits (NVIDIA's 1024 / 48 KB in strict mode); dw adds RWG (power of two)
  *   KERNEL=1  direct (conv2d_direct.cl): RM 1..16 output channels per item, VW in {4, 8, 16} lanes (4 or 8 at
- *             stride 2), RN 1..8 vectors per item, WG 0 (driver's choice) or a work-group size; dx only at stride 1
- *             with PT, PL <= K-1; dw takes RM 1..8, VW, SPLITS 1..64 batch ranges and RWG instead of RN and WG
+ *             stride 2), RN 1..8 vectors per item, WG 0 (driver's choice) or a work-group size; dx (a stride-1
+ *             conv of dy dilated by the stride) needs PT, PL <= K-1; dw takes RM 1..8, VW, SPLITS 1..64 batch ranges and RWG instead of RN and WG
  * </pre>
  * Defaults: on GPUs the tiled 64x64x16 kernels (what Diffuse always ran); on other devices the direct kernels with
  * 8 channels and the vector blocking that covers an output row in the fewest vectors.
@@ -53,12 +53,15 @@ enum Conv2dTuning implements OpTuning {
                 spec.outW(s.get("W")), s.get("K"));
     }
 
+    /** Stride of the direct kernel that runs this pass: dx runs a stride-1 conv of the dilated dy. */
+    private int directStride(Conv2dSpec s) { return this == BACKWARD_INPUT ? 1 : s.stride(); }
+
     /** Output row length the direct kernel vectorises over: OW, or W for dx. */
     private int row(Conv2d.Dims d) { return this == BACKWARD_INPUT ? d.W() : d.OW(); }
 
     private boolean directPossible(Conv2d.Dims d, Conv2dSpec s) {
         if (s.stride() > 2) return false;
-        return this != BACKWARD_INPUT || (s.stride() == 1 && s.padTop() <= d.K() - 1 && s.padLeft() <= d.K() - 1);
+        return this != BACKWARD_INPUT || (s.padTop() <= d.K() - 1 && s.padLeft() <= d.K() - 1);
     }
 
     @Override
@@ -66,7 +69,7 @@ enum Conv2dTuning implements OpTuning {
         Conv2d.Dims d = dims(shape);
         Conv2dSpec s = spec(shape);
         if (device.isGpu() || !directPossible(d, s)) return Conv2dCl.DEFAULT_TILED;
-        int[] v = bestVectors(row(d), s.stride());
+        int[] v = bestVectors(row(d), directStride(s));
         if (this == BACKWARD_WEIGHT) {
             int rm = 2, items = d.Cin() * Conv2dCl.ceilDiv(d.Cout(), rm);
             int splits = Math.min(d.B(), Math.max(1, Conv2dCl.ceilDiv(8 * device.computeUnits(), items)));
@@ -127,7 +130,7 @@ enum Conv2dTuning implements OpTuning {
                 for (int rm : new int[]{8, 4, 16})
                     for (int[] v : new int[][]{{16, 1}, {16, 2}, {8, 1}, {8, 2}, {8, 4}, {4, 2}})
                         for (int wg : wgs)
-                            if ((s.stride() == 1 || v[0] <= 8) && v[0] * v[1] <= 2 * Math.max(row(d), 8))
+                            if ((directStride(s) == 1 || v[0] <= 8) && v[0] * v[1] <= 2 * Math.max(row(d), 8))
                                 direct.add(direct("RM", rm, "VW", v[0], "RN", v[1], "WG", wg));
             }
         }
@@ -165,11 +168,11 @@ enum Conv2dTuning implements OpTuning {
                 return t.localBytes() + " bytes of local memory exceed " + StrictMode.maxLocalMemBytes(device);
             return null;
         }
-        if (!directPossible(d, s)) return "no direct kernel for stride " + s.stride() + (this == BACKWARD_INPUT ? " dx" : "");
+        if (!directPossible(d, s)) return "no direct kernel for stride " + s.stride() + (this == BACKWARD_INPUT ? " dx with padding over K-1" : "");
         Integer rm = p.get("RM"), vw = p.get("VW");
         if (rm == null || vw == null) return "missing RM or VW";
         if (vw != 4 && vw != 8 && vw != 16) return "VW must be 4, 8 or 16";
-        if (s.stride() == 2 && vw == 16) return "VW 16 needs stride 1";
+        if (directStride(s) == 2 && vw == 16) return "VW 16 needs stride 1";
         if (this == BACKWARD_WEIGHT) {
             Integer splits = p.get("SPLITS"), rwg = p.get("RWG");
             if (rm < 1 || rm > 8) return "RM must be 1..8";

@@ -28,7 +28,8 @@ class Conv2dTuningTest {
     @Test
     void everyInputGradientCandidateMatchesJava() {
         TuningChecks.assertEveryCandidateMatches(Conv2dTuning.BACKWARD_INPUT, shape(2, 6, 9, 13, 5, Conv2dSpec.same3x3()),
-                shape(2, 6, 9, 13, 5, Conv2dSpec.pointwise()), shape(2, 6, 9, 13, 5, Conv2dSpec.down3x3()));
+                shape(2, 6, 9, 13, 5, Conv2dSpec.pointwise()), shape(2, 6, 9, 13, 5, Conv2dSpec.down3x3()),
+                shape(2, 6, 10, 13, 5, Conv2dSpec.down3x3Asymmetric()));
     }
 
     @Test
@@ -45,8 +46,11 @@ class Conv2dTuningTest {
         assertNotNull(Conv2dTuning.FORWARD.illegal(Map.of("KERNEL", 0, "TM", 64, "TN", 64, "TK", 16, "WM", 16, "WN", 12), s, info));
         assertNotNull(Conv2dTuning.FORWARD.illegal(Map.of("KERNEL", 0, "TM", 256, "TN", 256, "TK", 64, "WM", 32, "WN", 32), s, info),
                 "1024 items and 130 KB of local memory");
-        assertNotNull(Conv2dTuning.BACKWARD_INPUT.illegal(Map.of("KERNEL", 1, "RM", 8, "VW", 8, "RN", 1, "WG", 0), s, info),
-                "no direct dx at stride 2");
+        assertNull(Conv2dTuning.BACKWARD_INPUT.illegal(Map.of("KERNEL", 1, "RM", 8, "VW", 16, "RN", 1, "WG", 0), s, info),
+                "dx at stride 2 runs a stride-1 conv of the dilated dy: VW 16 is fine");
+        Shape wide = Conv2dTuning.shape(new Conv2d.Dims(1, 2, 5, 5, 3, 5, 5, 1), new Conv2dSpec(1, 1, 1, 1, 1, 1));
+        assertNotNull(Conv2dTuning.BACKWARD_INPUT.illegal(Map.of("KERNEL", 1, "RM", 8, "VW", 8, "RN", 1, "WG", 0), wide, info),
+                "padding over K-1 has no direct dx");
         assertNotNull(Conv2dTuning.FORWARD.illegal(Map.of("KERNEL", 2), s, info));
         assertNull(Conv2dTuning.FORWARD.illegal(Conv2dCl.DEFAULT_TILED, s, info));
     }
