@@ -65,6 +65,14 @@ public final class MlpModel implements TrainableModel {
     private Tensor lastX, lastLabels;
     private int lastBatch = -1;
 
+    /** The byte budget of the model's workspace (parameters, gradients, activations for maxBatch rows): an upper bound on what it allocates. */
+    public static long workspaceBytes(Config cfg, int maxBatch) {
+        long d = cfg.features(), h = cfg.hidden(), e = cfg.timeEmbedDim(), k = cfg.numClasses(), depth = cfg.depth();
+        long paramFloats = h * (d + 1 + e) + k * h + (depth - 1) * h * (h + 1) + d * (h + 1);
+        long actFloats = maxBatch * (e + k + 2L * depth * h + 2L * h + 4);
+        return 8 * (2 * paramFloats + actFloats) + (64L << 20);
+    }
+
     public MlpModel(Device device, Config cfg, int maxBatch, long initSeed) {
         if (maxBatch < 1) throw new IllegalArgumentException("MlpModel: maxBatch must be >= 1, got " + maxBatch);
         this.device = device;
@@ -75,9 +83,7 @@ public final class MlpModel implements TrainableModel {
         this.e = cfg.timeEmbedDim();
         this.k = cfg.numClasses();
         this.depth = cfg.depth();
-        long paramFloats = (long) h * (d + 1 + e) + (long) k * h + (long) (depth - 1) * h * (h + 1) + (long) d * (h + 1);
-        long actFloats = (long) maxBatch * (e + k + 2L * depth * h + 2L * h + 4);
-        this.ws = new Workspace(device, "mlp model", 8 * (2 * paramFloats + actFloats) + (64L << 20));
+        this.ws = new Workspace(device, "mlp model", workspaceBytes(cfg, maxBatch));
 
         Map<String, int[]> shapes = new LinkedHashMap<>();
         shapes.put("input.weight", new int[]{h, d});
@@ -189,7 +195,7 @@ public final class MlpModel implements TrainableModel {
     @Override public int numClasses() { return cfg.numClasses(); }
 
     @Override
-    public void forward(Tensor out, Tensor x, Tensor timesteps, Tensor classLabels) {
+    public synchronized void forward(Tensor out, Tensor x, Tensor timesteps, Tensor classLabels) {
         int bsz = x.dim(0);
         if (bsz < 1 || bsz > maxBatch)
             throw new IllegalArgumentException("MlpModel: batch " + bsz + " outside 1.." + maxBatch + " (the maxBatch it was built for)");
@@ -222,7 +228,7 @@ public final class MlpModel implements TrainableModel {
     }
 
     @Override
-    public void backward(Tensor dOut, Tensor dx) {
+    public synchronized void backward(Tensor dOut, Tensor dx) {
         int bsz = lastBatch;
         if (bsz < 0) throw new IllegalStateException("MlpModel.backward before forward");
         if (dOut.numel() != (long) bsz * d) throw new IllegalArgumentException("MlpModel: dOut " + dOut + " must match the last forward's output (" + bsz + " x " + d + ")");

@@ -1,6 +1,7 @@
 package dev.diffuse.samplers.pipeline;
 
 import dev.diffuse.kernels.diffusion.SamplerStep;
+import dev.diffuse.runtime.Noise;
 import dev.diffuse.runtime.Tensor;
 import dev.diffuse.runtime.Workspace;
 import dev.diffuse.samplers.Denoiser;
@@ -33,7 +34,7 @@ public record DdimSampler(DiscreteSchedule schedule, int steps, double eta, bool
     @Override public double priorStd() { return 1; }
 
     @Override
-    public void run(Denoiser model, Tensor x, long seed, Workspace ws) {
+    public void run(Denoiser model, Tensor x, Noise noise, Workspace ws) {
         Scratch s = new Scratch(ws, x, false);
         int[] ts = schedule.leadingTimesteps(steps, 0);
         int stride = schedule.trainSteps() / steps;
@@ -48,9 +49,9 @@ public record DdimSampler(DiscreteSchedule schedule, int steps, double eta, bool
             Lin x0 = Lin.X.plus(eps.times(-Math.sqrt(bt))).times(1 / Math.sqrt(at));
             if (clipSample) {
                 SamplerStep.stepClipX0(x, x, s.m1, x0.x(), x0.m1(), -clipRange, clipRange,
-                        dir * eps.x(), Math.sqrt(ap), dir * eps.m1(), sigma, seed, Scratch.stream(k));
+                        dir * eps.x(), Math.sqrt(ap), dir * eps.m1(), sigma, noise, Scratch.stream(k));
             } else {
-                s.update(x, x, x0.times(Math.sqrt(ap)).plus(eps.times(dir)), sigma, seed, Scratch.stream(k));
+                s.update(x, x, x0.times(Math.sqrt(ap)).plus(eps.times(dir)), sigma, noise, Scratch.stream(k));
             }
         }
     }
