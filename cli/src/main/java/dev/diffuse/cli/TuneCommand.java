@@ -48,7 +48,8 @@ public final class TuneCommand implements Callable<Integer> {
     double budget;
 
     @Option(names = "--max-seconds", defaultValue = "0",
-            description = "stop tuning after this many seconds in all (0: no limit); untuned shapes keep their defaults")
+            description = "start no new (op, shape) after this many seconds (0: no limit); the most work is tuned first, "
+                    + "the rest keep their defaults (a later run continues)")
     double maxSeconds;
 
     @Option(names = "--retune", description = "tune shapes that already have a cache entry for this device and driver again")
@@ -84,9 +85,9 @@ public final class TuneCommand implements Callable<Integer> {
             try (TuneReport.Run run = new TuneReport.Run(open(cl, batch), batch, !forwardOnly)) {
                 Map<Tunings.Request, Integer> shapes = Tunings.record(run::step);
                 System.out.printf(Locale.ROOT, "batch %d: %d (op, shape) pairs%n", batch, shapes.size());
-                Tuner tuner = new Tuner(cl, cache, System.out);
+                Tuner tuner = new Tuner(cl, cache, System.out).budgetSeconds(budget);
                 int left = shapes.size();
-                for (var e : shapes.entrySet()) {
+                for (var e : byWork(shapes)) {
                     var op = e.getKey().op();
                     var shape = e.getKey().shape();
                     var known = retune ? java.util.Optional.<TuningCache.Entry>empty() : cache.get(cl.info(), op.op(), shape.toString());
@@ -96,13 +97,12 @@ public final class TuneCommand implements Callable<Integer> {
                         left--;
                         continue;
                     }
-                    double remaining = maxSeconds > 0 ? maxSeconds - (System.nanoTime() - t0) / 1e9 : Double.POSITIVE_INFINITY;
-                    if (remaining <= 0) {
+                    if (maxSeconds > 0 && (System.nanoTime() - t0) / 1e9 > maxSeconds) {
                         System.out.printf(Locale.ROOT, "--max-seconds %.0f reached: %d (op, shape) pairs keep their defaults%n", maxSeconds, left);
                         break;
                     }
-                    tuner.budgetSeconds(Math.min(budget, Math.max(0.5, remaining / left--)));
                     rows.add(new TuneReport.OpRow(batch, tuner.tune(op, shape), e.getValue(), op));
+                    left--;
                 }
                 if (report) {
                     cache.reload();
@@ -124,6 +124,17 @@ public final class TuneCommand implements Callable<Integer> {
             System.out.println("wrote " + out.resolve("tune.json") + " and " + out.resolve("tune.md"));
         }
         return 0;
+    }
+
+    /**
+     * The recorded (op, shape) pairs, most work first (launches x FLOPs, a byte counted as 20 FLOPs), so that a
+     * time-limited run tunes what costs the most.
+     */
+    static List<Map.Entry<Tunings.Request, Integer>> byWork(Map<Tunings.Request, Integer> shapes) {
+        List<Map.Entry<Tunings.Request, Integer>> order = new ArrayList<>(shapes.entrySet());
+        order.sort(java.util.Comparator.comparingDouble(e -> -e.getValue() * e.getKey().op().work(e.getKey().shape())
+                * (e.getKey().op().unit().equals("B") ? 20 : 1)));
+        return order;
     }
 
     /** The model of {@code --model} on {@code d} for {@code batch} rows, with what a backward needs unless --forward-only. */

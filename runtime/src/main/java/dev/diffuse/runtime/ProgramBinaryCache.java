@@ -26,10 +26,14 @@ import java.util.HexFormat;
  * A file that fails any of these checks (truncated, corrupted, written for another key or format) is deleted and
  * reported as absent, so the caller rebuilds from source; a binary the driver refuses is removed by the caller.
  * Writes go to a temporary file renamed into place, so a reader never sees half an entry and two processes writing
- * the same entry both leave a complete one. Nothing is evicted: delete the folder to reclaim the space.
+ * the same entry both leave a complete one. Loading an entry marks it used (its modification time); after each store
+ * the least recently used entries are deleted while the folder holds more than {@link #MAX_BYTES} (sources that
+ * changed leave entries no key will ask for again).
  */
 final class ProgramBinaryCache {
     private static final String MAGIC = "DIFFUSE-CL-BINARY 1";
+    /** Size the folder is trimmed to after a store: 256 MiB (PoCL binaries are ~200 KB, NVIDIA's smaller). */
+    static final long MAX_BYTES = 256L << 20;
     private final Path dir;
 
     ProgramBinaryCache(Path dir) { this.dir = dir; }
@@ -62,6 +66,7 @@ final class ProgramBinaryCache {
             if (length != all.length - (nl[3] + 1L)) return damaged(f, "length " + length + " but " + (all.length - nl[3] - 1) + " bytes");
             byte[] bin = Arrays.copyOfRange(all, nl[3] + 1, all.length);
             if (!sha256(bin).equals(text(all, nl[2] + 1, nl[3]))) return damaged(f, "checksum mismatch");
+            touch(f);
             return bin;
         } catch (IOException | RuntimeException e) {
             return damaged(f, e.toString());
@@ -85,9 +90,44 @@ final class ProgramBinaryCache {
             } catch (AtomicMoveNotSupportedException e) {
                 Files.move(tmp, f, StandardCopyOption.REPLACE_EXISTING);
             }
+            trim(MAX_BYTES);
         } catch (IOException | RuntimeException e) {
             Debug.log(1, "program cache: could not write " + f + ": " + e);
             if (tmp != null) try { Files.deleteIfExists(tmp); } catch (IOException ignored) { /* best effort */ }
+        }
+    }
+
+    /** Deletes the least recently used entries until the folder's entries take at most {@code maxBytes}. */
+    void trim(long maxBytes) {
+        record Item(Path path, long bytes, long used) {}
+        java.util.List<Item> items = new java.util.ArrayList<>();
+        try (var files = Files.list(dir)) {
+            for (Path p : (Iterable<Path>) files.filter(x -> x.toString().endsWith(".clbin"))::iterator) {
+                try {
+                    items.add(new Item(p, Files.size(p), Files.getLastModifiedTime(p).toMillis()));
+                } catch (IOException gone) { /* deleted meanwhile by another process */ }
+            }
+        } catch (IOException e) {
+            return;
+        }
+        long total = items.stream().mapToLong(Item::bytes).sum();
+        items.sort(java.util.Comparator.comparingLong(Item::used));
+        for (Item it : items) {
+            if (total <= maxBytes) break;
+            try {
+                Files.deleteIfExists(it.path());
+                total -= it.bytes();
+            } catch (IOException e) {
+                Debug.log(1, "program cache: could not delete " + it.path() + ": " + e);
+            }
+        }
+    }
+
+    private static void touch(Path f) {
+        try {
+            Files.setLastModifiedTime(f, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis()));
+        } catch (IOException e) {
+            // read-only cache folder: entries still load, only the eviction order suffers
         }
     }
 

@@ -104,6 +104,24 @@ class ProgramCacheTest {
     }
 
     @Test
+    void trimmingDeletesTheLeastRecentlyUsedEntries() throws Exception {
+        ProgramBinaryCache cache = new ProgramBinaryCache(dir);
+        byte[] kb = new byte[1000];
+        for (int i = 0; i < 5; i++) {
+            cache.store("key" + i, kb);
+            Files.setLastModifiedTime(cache.entry("key" + i), java.nio.file.attribute.FileTime.fromMillis(1_000_000L * (i + 1)));
+        }
+        assertNotNull(cache.load("key0")); // used now: the newest
+        long entry = Files.size(cache.entry("key0"));
+        cache.trim(3 * entry);
+        assertNotNull(cache.load("key0"));
+        assertNull(cache.load("key1"), "oldest use goes first");
+        assertNull(cache.load("key2"));
+        assertNotNull(cache.load("key3"));
+        assertNotNull(cache.load("key4"));
+    }
+
+    @Test
     void cacheFolderFollowsTheProperty() {
         String saved = System.getProperty("diffuse.cache.dir");
         try {
