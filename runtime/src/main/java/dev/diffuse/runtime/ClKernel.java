@@ -50,6 +50,15 @@ public final class ClKernel {
         launch(new long[]{global}, new long[]{wg}, args);
     }
 
+    /**
+     * 2-D launch of {@code n0 x n1} work-items in work-groups of {@code wg0 x 1}, dim 0 rounded up to a multiple of
+     * {@code wg0}; kernels guard the tail. (An explicit group: left to PoCL, a CPU driver may pick groups so large that
+     * their private arrays overflow a worker thread's stack.)
+     */
+    public void launch2d(long n0, long n1, int wg0, Object... args) {
+        launch(new long[]{Math.max(wg0, (n0 + wg0 - 1) / wg0 * wg0), n1}, new long[]{wg0, 1}, args);
+    }
+
     /** Launch with explicit global and (nullable) local sizes. */
     public synchronized void launch(long[] global, long[] local, Object... args) {
         if (StrictMode.enabled()) checkLimits(local, args);

@@ -66,13 +66,7 @@ final class AttentionCl {
         Map<String, Integer> defs = Map.of("HEAD_DIM", d, "VK", vk, "RQ", rq, "DV", p.get("DV"));
         try (Tensor kt = c.scratch(bh, d, np)) {
             c.kernel(DIRECT, "attn_keys_transpose", defs).launch1d(kt.numel(), 256, kt, k, bh, n, np);
-            long g0 = (n + rq - 1) / rq;
-            long[] local = null;
-            if (wg > 0) {
-                g0 = (g0 + wg - 1) / wg * wg;
-                local = new long[]{wg, 1};
-            }
-            c.kernel(DIRECT, "attn_forward_direct", defs).launch(new long[]{g0, bh}, local, o, lse, q, kt, v, n, np, scale);
+            c.kernel(DIRECT, "attn_forward_direct", defs).launch2d((n + rq - 1) / rq, bh, wg, o, lse, q, kt, v, n, np, scale);
         }
     }
 
@@ -114,15 +108,8 @@ final class AttentionCl {
             var transpose = c.kernel(DIRECT, "attn_keys_transpose", defs);
             Tensor[][] pairs = {{kt, k}, {vt, v}, {qt, q}, {gt, dO}};
             for (Tensor[] t : pairs) transpose.launch1d(t[0].numel(), 256, t[0], t[1], bh, n, np);
-            long g0 = n;
-            long[] local = null;
-            if (wg > 0) {
-                g0 = (g0 + wg - 1) / wg * wg;
-                local = new long[]{wg, 1};
-            }
-            c.kernel(DIRECT, "attn_bwd_q_direct", defs).launch(new long[]{g0, bh}, local, dq, dO, q, k, kt, vt, lse, delta, n, np, scale);
-            c.kernel(DIRECT, "attn_bwd_kv_direct", defs).launch(new long[]{g0, bh}, local, dk, dv, dO, q, k, v, qt, gt, lse, delta,
-                    n, np, scale);
+            c.kernel(DIRECT, "attn_bwd_q_direct", defs).launch2d(n, bh, wg, dq, dO, q, k, kt, vt, lse, delta, n, np, scale);
+            c.kernel(DIRECT, "attn_bwd_kv_direct", defs).launch2d(n, bh, wg, dk, dv, dO, q, k, v, qt, gt, lse, delta, n, np, scale);
         }
     }
 

@@ -23,7 +23,7 @@ import dev.diffuse.runtime.Tensor;
  *   forward KERNEL=0  flash tiles of attention.cl: TY (work-group rows, 16 x TY items), RM (query rows per item),
  *                     CN (key columns per item / 16); local memory of the Q, K/V, P tiles within the device limit
  *   forward KERNEL=1  attention_direct.cl: VK in {4, 8, 16} keys per vector, RQ 1..8 query rows per item, DV in
- *                     {4, 8, 16} dividing D, WG 0 (driver's choice) or a work-group size; needs D % 4 == 0
+ *                     {4, 8, 16} dividing D, WG the work-group size along the rows; needs D % 4 == 0
  *   backward KERNEL=0 BR, BC multiples of 16 (query and key tile rows), DC a multiple of 16 dividing DPAD (of 64 for
  *                     the float4 kernels when DPAD % 64 == 0); 16 x 16 items
  *   backward KERNEL=1 attention_direct.cl: VK, DV, WG as in the forward (one row per item); needs D % 4 == 0
@@ -38,6 +38,9 @@ enum AttentionTuning implements OpTuning {
     AttentionTuning(String op) { this.op = op; }
 
     @Override public String op() { return op; }
+
+    /** Work-group of the direct kernels on CPUs (explicit: a driver's choice can be large enough to overflow a stack). */
+    static final int CPU_WG = 8;
 
     static Shape shape(Tensor q) { return Shape.of("BH", q.dim(0) * q.dim(1), "N", q.dim(2), "D", q.dim(3)); }
 
@@ -56,12 +59,12 @@ enum AttentionTuning implements OpTuning {
     public Map<String, Integer> defaults(Shape s, ClDeviceInfo device) {
         int dp = AttentionCl.dpad(s.get("D"));
         if (this == BACKWARD) {
-            if (!device.isGpu() && s.get("D") % 4 == 0) return params("KERNEL", 1, "VK", 16, "DV", widestDivisor(s.get("D")), "WG", 0);
+            if (!device.isGpu() && s.get("D") % 4 == 0) return params("KERNEL", 1, "VK", 16, "DV", widestDivisor(s.get("D")), "WG", CPU_WG);
             int[] t = AttentionCl.backwardTile(dp);
             return params("KERNEL", 0, "BR", t[0], "BC", t[1], "DC", t[2]);
         }
         if (!device.isGpu() && s.get("D") % 4 == 0)
-            return params("KERNEL", 1, "VK", 16, "RQ", 2, "DV", widestDivisor(s.get("D")), "WG", 0);
+            return params("KERNEL", 1, "VK", 16, "RQ", 2, "DV", widestDivisor(s.get("D")), "WG", CPU_WG);
         int[] t = AttentionCl.forwardTile(dp);
         return params("KERNEL", 0, "TY", t[0], "RM", t[1], "CN", t[2]);
     }
@@ -72,7 +75,7 @@ enum AttentionTuning implements OpTuning {
         Set<Map<String, Integer>> out = new LinkedHashSet<>();
         out.add(defaults(s, device));
         List<Map<String, Integer>> direct = new ArrayList<>(), tiled = new ArrayList<>();
-        int[] wgs = device.isGpu() ? new int[]{64, 128} : new int[]{0};
+        int[] wgs = device.isGpu() ? new int[]{64, 128} : new int[]{CPU_WG, 32};
         if (this == BACKWARD) {
             if (d % 4 == 0)
                 for (int vk : new int[]{16, 8, 4})
@@ -109,7 +112,7 @@ enum AttentionTuning implements OpTuning {
             if (vk != 4 && vk != 8 && vk != 16) return "VK must be 4, 8 or 16";
             if (dv != 4 && dv != 8 && dv != 16 || d % dv != 0) return "DV must be 4, 8 or 16 and divide D = " + d;
             if (rq < 1 || rq > 8) return "RQ must be 1..8";
-            if (wg < 0 || wg > maxWg) return "WG must be 0 or a work-group size within " + maxWg;
+            if (wg < 1 || wg > maxWg) return "WG must be a work-group size within " + maxWg;
             return null;
         }
         if (this == BACKWARD) {

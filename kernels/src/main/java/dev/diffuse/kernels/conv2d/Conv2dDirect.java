@@ -8,8 +8,8 @@ import dev.diffuse.runtime.Tensor;
 /**
  * OpenCL launcher of the direct (CPU-shaped) kernels of conv2d_direct.cl: pad the input once, then each work-item
  * computes an RM-channel x RN*VW-pixel register block with explicit vectors. Parameters (from {@link Conv2dTuning}):
- * RM, VW, RN, WG (work-group size along dim 0, 0 = the driver's choice) for forward and dx; RM, VW, SPLITS (batch
- * ranges of dw), RWG (bias reduction group) for dw. Padded copies are scratch buffers freed after the call (OpenCL
+ * RM, VW, RN, WG (work-group size along dim 0) for forward and dx; RM, VW, SPLITS (batch ranges of dw), WG, RWG
+ * (bias reduction group) for dw. Padded copies are scratch buffers freed after the call (OpenCL
  * defers the free until the queued kernels that use them are done).
  */
 final class Conv2dDirect {
@@ -56,14 +56,8 @@ final class Conv2dDirect {
 
     private static void launchForward(ClDevice c, Map<String, Integer> defs, Map<String, Integer> p, Tensor y, Tensor xp,
                                       Tensor w, Tensor bias, int b, int cin, int hp, int wp, int cout, int oh, int ow, int owblk) {
-        int wg = p.getOrDefault("WG", 0), rm = p.get("RM");
-        long g0 = (long) b * oh * owblk;
-        long[] local = null;
-        if (wg > 0) {
-            g0 = (g0 + wg - 1) / wg * wg;
-            local = new long[]{wg, 1};
-        }
-        c.kernel(SRC, "conv2d_forward_direct", defs).launch(new long[]{g0, (cout + rm - 1) / rm}, local,
+        int rm = p.get("RM");
+        c.kernel(SRC, "conv2d_forward_direct", defs).launch2d((long) b * oh * owblk, (cout + rm - 1) / rm, p.get("WG"),
                 y, xp, w, bias, b, cin, hp, wp, cout, oh, ow, owblk);
     }
 
@@ -78,8 +72,9 @@ final class Conv2dDirect {
         try (Tensor xp = pad(c, x, d.B() * d.Cin(), d.H(), d.W(), hp, wp, s.padTop(), s.padLeft(), 1, defs);
              Tensor dyp = pad(c, dy, d.B() * d.Cout(), d.OH(), d.OW(), d.OH(), owb, 0, 0, 1, defs);
              Tensor partial = splits > 1 ? c.scratch(splits, Math.toIntExact(count)) : null) {
-            long[] global = {d.Cin(), (d.Cout() + rm - 1) / rm, splits};
-            c.kernel(SRC, "conv2d_backward_weight_direct", defs).launch(global, null, splits > 1 ? partial : dw, dyp, xp,
+            int wg = p.get("WG");
+            long[] global = {(long) Conv2dCl.ceilDiv(d.Cin(), wg) * wg, (d.Cout() + rm - 1) / rm, splits};
+            c.kernel(SRC, "conv2d_backward_weight_direct", defs).launch(global, new long[]{wg, 1, 1}, splits > 1 ? partial : dw, dyp, xp,
                     d.B(), d.Cin(), hp, wp, d.Cout(), d.OH(), owb, bChunk, splits > 1 ? 0 : 1);
             if (splits > 1)
                 c.kernel(Conv2dCl.SRC, "conv2d_reduce_splits", Conv2dCl.Tuning.of(Conv2dCl.DEFAULT_TILED).defines())

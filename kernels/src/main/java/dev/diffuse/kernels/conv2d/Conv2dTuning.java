@@ -23,8 +23,9 @@ import dev.diffuse.runtime.Tensor;
  *             TK and TN, TM*TK and TK*TN multiples of WM*WN, WM*WN work-items and 4*TK*(TM+TN+2) bytes of local
  *             memory within the device's limits (NVIDIA's 1024 / 48 KB in strict mode); dw adds RWG (power of two)
  *   KERNEL=1  direct (conv2d_direct.cl): RM 1..16 output channels per item, VW in {4, 8, 16} lanes (4 or 8 at
- *             stride 2), RN 1..8 vectors per item, WG 0 (driver's choice) or a work-group size; dx (a stride-1
- *             conv of dy dilated by the stride) needs PT, PL <= K-1; dw takes RM 1..8, VW, SPLITS 1..64 batch ranges and RWG instead of RN and WG
+ *             stride 2), RN 1..8 vectors per item, WG the work-group size along dim 0; dx (a stride-1 conv of dy
+ *             dilated by the stride) needs PT, PL <= K-1; dw takes RM 1..8, VW, SPLITS 1..64 batch ranges, WG and
+ *             RWG (bias reduction group, a power of two) instead of RN
  * </pre>
  * Defaults: on GPUs the tiled 64x64x16 kernels (what Diffuse always ran); on other devices the direct kernels with
  * 8 channels and the vector blocking that covers an output row in the fewest vectors.
@@ -73,10 +74,13 @@ enum Conv2dTuning implements OpTuning {
         if (this == BACKWARD_WEIGHT) {
             int rm = 2, items = d.Cin() * Conv2dCl.ceilDiv(d.Cout(), rm);
             int splits = Math.min(d.B(), Math.max(1, Conv2dCl.ceilDiv(8 * device.computeUnits(), items)));
-            return direct("RM", rm, "VW", bestVectors(d.OW(), s.stride())[0], "SPLITS", splits, "RWG", 64);
+            return direct("RM", rm, "VW", bestVectors(d.OW(), s.stride())[0], "SPLITS", splits, "RWG", 64, "WG", CPU_WG);
         }
-        return direct("RM", 8, "VW", v[0], "RN", v[1], "WG", 0);
+        return direct("RM", 8, "VW", v[0], "RN", v[1], "WG", CPU_WG);
     }
+
+    /** Work-group of the direct kernels on CPUs: each item is already a SIMD register block, so small groups. */
+    static final int CPU_WG = 8;
 
     /** (VW, RN) covering {@code row} pixels with the fewest vectors, then the least padding, then the widest block. */
     static int[] bestVectors(int row, int stride) {
@@ -119,14 +123,16 @@ enum Conv2dTuning implements OpTuning {
                 int[] vws = s.stride() == 1 ? new int[]{16, 8, 4} : new int[]{8, 4};
                 Map<String, Integer> base = defaults(shape, device);
                 int splits = base.get("KERNEL") == 1 ? base.get("SPLITS") : 1;
+                int wg = device.isGpu() ? 64 : CPU_WG;
                 for (int rm : new int[]{2, 1, 4})
                     for (int vw : vws)
                         for (int sp : new int[]{splits, Math.min(d.B(), 4 * splits)})
-                            direct.add(direct("RM", rm, "VW", vw, "SPLITS", sp, "RWG", 64));
-                direct.add(direct("RM", 2, "VW", vws[0], "SPLITS", splits, "RWG", 16));
-                direct.add(direct("RM", 2, "VW", vws[0], "SPLITS", splits, "RWG", 256));
+                            direct.add(direct("RM", rm, "VW", vw, "SPLITS", sp, "RWG", 64, "WG", wg));
+                direct.add(direct("RM", 2, "VW", vws[0], "SPLITS", splits, "RWG", 16, "WG", wg));
+                direct.add(direct("RM", 2, "VW", vws[0], "SPLITS", splits, "RWG", 256, "WG", wg));
+                direct.add(direct("RM", 2, "VW", vws[0], "SPLITS", splits, "RWG", 64, "WG", device.isGpu() ? 128 : 1));
             } else {
-                int[] wgs = device.isGpu() ? new int[]{64, 128} : new int[]{0};
+                int[] wgs = device.isGpu() ? new int[]{64, 128} : new int[]{CPU_WG, 32};
                 for (int rm : new int[]{8, 4, 16})
                     for (int[] v : new int[][]{{16, 1}, {16, 2}, {8, 1}, {8, 2}, {8, 4}, {4, 2}})
                         for (int wg : wgs)
@@ -174,8 +180,9 @@ enum Conv2dTuning implements OpTuning {
         if (vw != 4 && vw != 8 && vw != 16) return "VW must be 4, 8 or 16";
         if (directStride(s) == 2 && vw == 16) return "VW 16 needs stride 1";
         if (this == BACKWARD_WEIGHT) {
-            Integer splits = p.get("SPLITS"), rwg = p.get("RWG");
+            Integer splits = p.get("SPLITS"), rwg = p.get("RWG"), wg = p.get("WG");
             if (rm < 1 || rm > 8) return "RM must be 1..8";
+            if (wg == null || wg < 1 || wg > StrictMode.maxWorkGroup(device)) return "WG must be a work-group size within the device's limit";
             if (splits == null || splits < 1 || splits > 64) return "SPLITS must be 1..64";
             if (rwg == null || Integer.bitCount(rwg) != 1 || rwg > StrictMode.maxWorkGroup(device)) return "RWG must be a power of two within the device's work-group limit";
             return null;
@@ -183,7 +190,7 @@ enum Conv2dTuning implements OpTuning {
         Integer rn = p.get("RN"), wg = p.get("WG");
         if (rm < 1 || rm > 16) return "RM must be 1..16";
         if (rn == null || rn < 1 || rn > 8) return "RN must be 1..8";
-        if (wg == null || wg < 0 || wg > StrictMode.maxWorkGroup(device)) return "WG must be 0 (driver's choice) or a work-group size within the device's limit";
+        if (wg == null || wg < 1 || wg > StrictMode.maxWorkGroup(device)) return "WG must be a work-group size within the device's limit";
         return null;
     }
 

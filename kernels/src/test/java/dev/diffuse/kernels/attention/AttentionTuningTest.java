@@ -29,8 +29,8 @@ class AttentionTuningTest {
     void legalRangesAreEnforced() {
         var info = TestDevices.openCl().info();
         Shape s = Shape.of("BH", 2, "N", 50, "D", 20);
-        assertNotNull(AttentionTuning.FORWARD.illegal(Map.of("KERNEL", 1, "VK", 16, "RQ", 1, "DV", 8, "WG", 0), s, info), "8 does not divide 20");
-        assertNull(AttentionTuning.FORWARD.illegal(Map.of("KERNEL", 1, "VK", 16, "RQ", 1, "DV", 4, "WG", 0), s, info));
+        assertNotNull(AttentionTuning.FORWARD.illegal(Map.of("KERNEL", 1, "VK", 16, "RQ", 1, "DV", 8, "WG", 8), s, info), "8 does not divide 20");
+        assertNull(AttentionTuning.FORWARD.illegal(Map.of("KERNEL", 1, "VK", 16, "RQ", 1, "DV", 4, "WG", 8), s, info));
         assertNotNull(AttentionTuning.FORWARD.illegal(Map.of("KERNEL", 0, "TY", 16, "RM", 8, "CN", 8), Shape.of("BH", 1, "N", 9, "D", 256), info),
                 "local memory over 48 KB");
         assertNotNull(AttentionTuning.BACKWARD.illegal(Map.of("BR", 24, "BC", 16, "DC", 32), s, info));
