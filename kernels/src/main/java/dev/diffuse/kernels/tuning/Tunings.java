@@ -27,6 +27,8 @@ public final class Tunings {
     }
 
     private static volatile Map<Request, Integer> recording;
+    /** (device, op, shape) already logged at -Ddiffuse.debug=1, so each choice is logged once. */
+    private static final java.util.Set<String> LOGGED = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private Tunings() {}
 
@@ -38,8 +40,15 @@ public final class Tunings {
         return m;
     }
 
-    /** The parameters for {@code op} at {@code shape} on {@code device}. */
+    /** The parameters for {@code op} at {@code shape} on {@code device} ({@code -Ddiffuse.debug=1} logs each choice once). */
     public static Map<String, Integer> choose(ClDevice device, OpTuning op, Shape shape) {
+        Map<String, Integer> p = resolve(device, op, shape);
+        if (Debug.level() >= 1 && LOGGED.add(device.id() + " " + op.op() + " " + shape))
+            Debug.log(1, op.op() + " " + shape + " on " + device.id() + ": " + TuningCache.formatParams(p));
+        return p;
+    }
+
+    private static Map<String, Integer> resolve(ClDevice device, OpTuning op, Shape shape) {
         Map<Request, Integer> rec = recording;
         if (rec != null) rec.merge(new Request(op, shape), 1, Integer::sum);
         String mode = mode();
