@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
 
-import dev.diffuse.models.data.Datasets;
 import dev.diffuse.pipeline.DiffusionPipeline;
 import dev.diffuse.pipeline.Images;
 import dev.diffuse.pipeline.ModelInfo;
@@ -17,9 +16,9 @@ import dev.diffuse.pipeline.Progress;
 import dev.diffuse.pipeline.SampleListener;
 import dev.diffuse.pipeline.SampleRequest;
 import dev.diffuse.pipeline.SampleResult;
+import dev.diffuse.pipeline.eval.PixelSlicedW2;
 import dev.diffuse.runtime.Device;
 import dev.diffuse.runtime.Devices;
-import dev.diffuse.samplers.metrics.SlicedWasserstein;
 
 /**
  * {@code diffuse sample --model FOLDER}: one request through a {@link DiffusionPipeline}, streamed. Images arrive a
@@ -29,7 +28,7 @@ import dev.diffuse.samplers.metrics.SlicedWasserstein;
  */
 final class ModelSampling {
     /** Samples --reference compares, at most. */
-    static final int REFERENCE_MAX = 10_000;
+    static final int REFERENCE_MAX = PixelSlicedW2.DEFAULT_MAX;
     /** Points a vector model's scatter shows, at most. */
     static final int SCATTER_MAX = 100_000;
 
@@ -57,8 +56,9 @@ final class ModelSampling {
         try (DiffusionPipeline p = DiffusionPipeline.load(Path.of(c.model), dev, options)) {
             ModelInfo m = p.info();
             SampleRequest r = p.resolve(request);
-            System.out.printf(Locale.ROOT, "model:   %s (%,d parameters, sample shape %s, objective %s%s)%n", m.folder(), m.parameters(),
-                    Arrays.toString(m.sampleShape()), ObjectiveSamplers.describe(m.objective()),
+            System.out.printf(Locale.ROOT, "model:   %s (%,d parameters, sample shape %s%s, objective %s%s)%n", m.folder(), m.parameters(),
+                    Arrays.toString(m.sampleShape()), m.latentShape() == null ? "" : " decoded from latents " + Arrays.toString(m.latentShape()),
+                    ObjectiveSamplers.describe(m.objective()),
                     m.numClasses() > 0 ? ", " + (m.numClasses() - (m.nullClass() >= 0 ? 1 : 0)) + " classes" : "");
             System.out.printf(Locale.ROOT, "sampler: %s, %d steps%s%s, n = %,d in batches of %d%n", r.sampler(), r.steps(),
                     r.classLabel() != null ? ", class " + r.classLabel() : "", r.guidance() != null ? ", guidance " + r.guidance() : "", n, m.maxBatch());
@@ -113,25 +113,11 @@ final class ModelSampling {
 
     /**
      * SW2 between the generated images and as many reference images, beside the SW2 between as many real training images
-     * and the same reference images: the second number is what a perfect model would score at this sample size.
+     * and the same reference images: the second number is what a perfect model would score at this sample size
+     * ({@link PixelSlicedW2}, which the Spark evaluation job computes over a data set with the same bits).
      */
     private void reportReference(float[] x, int n, int per) throws IOException {
-        var ref = Datasets.open(c.reference, null);
-        String trainSpec = c.reference.contains(":") ? c.reference.substring(0, c.reference.indexOf(':')) + ":train" : c.reference;
-        var train = Datasets.open(trainSpec, null);
-        if (ref.sampleNumel() != per)
-            throw new IllegalArgumentException("--reference " + c.reference + " has samples of " + ref.sampleNumel() + " values, the model makes " + per);
-        float[] rv = new float[n * per], t = new float[n * per], labels = new float[n];
-        int[] ri = new int[n], ti = new int[n];
-        for (int i = 0; i < n; i++) {
-            ri[i] = (int) ((i * 7919L) % ref.size());
-            ti[i] = (int) ((i * 104729L) % train.size());
-        }
-        ref.fill(ri, rv, labels);
-        train.fill(ti, t, labels);
-        double gen = SlicedWasserstein.sw2(x, rv, per), real = SlicedWasserstein.sw2(t, rv, per);
-        System.out.printf(Locale.ROOT, "sliced-W2 in pixel space to %d images of %s: %.4f (real %s images at the same size: %.4f)%n",
-                n, c.reference, gen, trainSpec, real);
+        System.out.println(PixelSlicedW2.compute(x, n, per, c.reference, null).describe());
     }
 
     /** Progress to stderr for runs longer than a batch: at most one line every 2 seconds, and the last one. */

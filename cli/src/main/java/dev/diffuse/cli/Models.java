@@ -42,10 +42,11 @@ final class Models {
             case "small" -> UNetConfig.small(classConditional);
             case "tiny" -> UNetConfig.tiny();
             case "cifar10" -> UNetConfig.ddpmCifar10();
+            case "latent" -> UNetConfig.latent(sampleShape[0], sampleShape.length == 3 ? sampleShape[1] : 1);
             default -> {
                 Path p = Path.of(config);
                 if (!Files.isRegularFile(p))
-                    throw new IllegalArgumentException("unknown model config '" + config + "': use small, tiny, cifar10, mlp or a path to a config.json");
+                    throw new IllegalArgumentException("unknown model config '" + config + "': use small, tiny, cifar10, latent, mlp or a path to a config.json");
                 yield UNetConfig.read(p);
             }
         };

@@ -14,6 +14,10 @@ import java.util.concurrent.atomic.AtomicLong;
 import dev.diffuse.models.train.ModelObjective;
 import dev.diffuse.models.train.NetworkDenoiser;
 import dev.diffuse.models.train.TrainableModel;
+import dev.diffuse.models.vae.AutoencoderKL;
+import dev.diffuse.models.vae.AutoencoderKLConfig;
+import dev.diffuse.models.vae.LatentSpace;
+import dev.diffuse.models.vae.VaeCheckpoint;
 import dev.diffuse.runtime.Device;
 import dev.diffuse.runtime.MemoryBudget;
 import dev.diffuse.runtime.MemoryBudgetException;
@@ -74,7 +78,9 @@ public final class DiffusionPipeline implements AutoCloseable {
 
     /**
      * Loads a diffusers UNet2DModel folder, one of Diffuse's checkpoints or a training run folder (its latest
-     * checkpoint), of any objective ({@code objective.json}: epsilon, flow or consistency). The memory it needs (model,
+     * checkpoint), of any objective ({@code objective.json}: epsilon, flow, consistency or a distilled consistency_ddpm), in
+     * pixel space or in a VAE's latent space ({@code latent.json}: samples are decoded with the folder's VAE and cropped,
+     * so requests get images). The memory it needs (model,
      * denoiser staging, one batch) is estimated first and refused with a one-line {@link MemoryBudgetException} over
      * the limit; nothing is allocated then.
      * <pre>{@code
@@ -86,10 +92,14 @@ public final class DiffusionPipeline implements AutoCloseable {
         Path folder = ModelFolders.resolve(path);
         ModelObjective objective = ModelObjective.read(folder);
         int nullClass = ObjectiveSamplers.nullClass(folder);
-        int[] shape = ModelFolders.sampleShape(folder);
-        long per = Tensor.numel(shape);
+        LatentSpace latent = LatentSpace.read(folder);
+        int[] netShape = ModelFolders.sampleShape(folder);
+        AutoencoderKLConfig vaeCfg = latent == null ? null : VaeCheckpoint.readConfig(folder.resolve(latent.vae()));
+        int[] shape = latent == null ? netShape : new int[]{vaeCfg.outChannels(), latent.crop(), latent.crop()};
+        long per = Math.max(Tensor.numel(shape), Tensor.numel(netShape));
         int mb = options.maxBatch();
-        long modelBytes = ModelFolders.bytesNeeded(folder, mb);
+        long modelBytes = ModelFolders.bytesNeeded(folder, mb)
+                + (latent == null ? 0 : AutoencoderKL.bytesNeeded(vaeCfg, mb, false) + 4L * mb * Tensor.numel(vaeCfg.imageShape()));
         long staging = 4L * mb * (2 * per + 4) + (2 << 20) + (objective.kind() == ModelObjective.Kind.CONSISTENCY ? 4L * mb * 2 * per : 0);
         long fixed = modelBytes + staging + Engine.batchBytes(mb, per, nullClass >= 0);
         long limit = options.maxMemoryBytes() != null ? options.maxMemoryBytes() : MemoryBudget.limit(device);
@@ -100,7 +110,9 @@ public final class DiffusionPipeline implements AutoCloseable {
                     + "; use a smaller maxBatch (--batch) or a larger limit");
         MemoryBudget.require(device, what, fixed, "use a smaller maxBatch (--batch)");
         TrainableModel net = ModelFolders.load(folder, device, mb, false);
+        AutoencoderKL vae = null;
         try {
+            if (latent != null) vae = latent.loadVae(folder, device, mb);
             int classes = net.numClasses();
             if (objective.kind() == ModelObjective.Kind.CONSISTENCY && classes > 0)
                 throw new IllegalArgumentException(folder + ": class-conditional consistency models are not supported in this version");
@@ -108,12 +120,14 @@ public final class DiffusionPipeline implements AutoCloseable {
                 throw new IllegalArgumentException(folder + "/" + ModelObjective.FILE + ": null_class " + nullClass + " is not one of the model's "
                         + classes + " class-embedding rows");
             NetworkDenoiser den = ObjectiveSamplers.denoiser(net, objective, DiscreteSchedule.ddpmDefault(), -1);
-            Engine engine = new Engine(device, net, den, objective, nullClass);
+            Engine engine = new Engine(device, net, den, objective, nullClass, latent, vae);
             ModelInfo info = new ModelInfo(folder, ModelFolders.className(folder), objective, shape, classes, nullClass,
-                    ModelFolders.parameterCount(net), mb, ObjectiveSamplers.defaultSampler(objective), ObjectiveSamplers.defaultSteps(objective), fixed);
+                    ModelFolders.parameterCount(net), mb, ObjectiveSamplers.defaultSampler(objective), ObjectiveSamplers.defaultSteps(objective), fixed,
+                    latent == null ? null : netShape);
             return new DiffusionPipeline(info, options, engine, limit);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | IOException e) {
             net.close();
+            if (vae != null) vae.close();
             throw e;
         }
     }
@@ -142,6 +156,21 @@ public final class DiffusionPipeline implements AutoCloseable {
      * }</pre>
      */
     public SampleRequest resolve(SampleRequest request) { return Plans.of(request, info, engine.objective).request(); }
+
+    /**
+     * The class each image of the request is drawn with (image k: index firstIndex + k of its run): the request's class
+     * label, else (class-conditional models) the classes cycled by index, skipping the model's "no class" id; -1 for an
+     * unconditional model.
+     * <pre>{@code
+     * int[] k = pipeline.classesOf(SampleRequest.builder().n(4).seed(1).firstIndex(12).build());   // {2, 3, 4, 5} for 10 classes
+     * }</pre>
+     */
+    public int[] classesOf(SampleRequest request) {
+        Plan plan = Plans.of(request, info, engine.objective);
+        int[] k = new int[request.n()];
+        for (int i = 0; i < k.length; i++) k[i] = plan.labelOf(request.firstIndex() + i);
+        return k;
+    }
 
     /**
      * Bytes a request may hold while it runs: one batch of its images on the device (already covered by the pipeline's

@@ -6,6 +6,8 @@ import java.util.concurrent.CancellationException;
 import dev.diffuse.models.train.ModelObjective;
 import dev.diffuse.models.train.NetworkDenoiser;
 import dev.diffuse.models.train.TrainableModel;
+import dev.diffuse.models.vae.AutoencoderKL;
+import dev.diffuse.models.vae.LatentSpace;
 import dev.diffuse.runtime.Device;
 import dev.diffuse.runtime.RowNoise;
 import dev.diffuse.runtime.Tensor;
@@ -18,10 +20,11 @@ import dev.diffuse.samplers.guidance.ConditionalDenoiser;
 
 /**
  * Runs one batch: rows from one or more requests with one {@link Plan.Key}. Row r of the batch is image k of its
- * request and draws all its noise (prior and every stochastic step) under the key (request seed, k * D), D the values
- * per image ({@link RowNoise}); its class label rides along per row. So a row's result depends on its request and
- * index only, provided the network computes each row the same way whatever the batch (it does: every output element
- * is one fixed chain of operations over that row). All memory of a batch (the sampler's state and scratch, labels,
+ * request, that is image i = firstIndex + k of the request's logical run ({@link SampleRequest#firstIndex}), and draws
+ * all its noise (prior and every stochastic step) under the key (request seed, i * D), D the values per image
+ * ({@link RowNoise}); its class label rides along per row. So a row's result depends on its request and index only,
+ * provided the network computes each row the same way whatever the batch (it does: every output element is one fixed
+ * chain of operations over that row). All memory of a batch (the sampler's state and scratch, labels,
  * guidance buffers, noise keys) is taken before the first evaluation and freed in {@code finally}.
  */
 final class Engine implements AutoCloseable {
@@ -35,14 +38,25 @@ final class Engine implements AutoCloseable {
     final int[] sampleShape;
     final int per;
     final int nullClass;
+    /** A latent model's space and VAE: samples are decoded before they are returned; both null for a pixel model. */
+    final LatentSpace latent;
+    final AutoencoderKL vae;
 
     /** @param nullClass the network's "no class" id for guidance, -1 when it has none */
     Engine(Device device, TrainableModel net, NetworkDenoiser denoiser, ModelObjective objective, int nullClass) {
+        this(device, net, denoiser, objective, nullClass, null, null);
+    }
+
+    /** @param latent, vae a latent model's space and its VAE (decoding the samples), or null */
+    Engine(Device device, TrainableModel net, NetworkDenoiser denoiser, ModelObjective objective, int nullClass, LatentSpace latent,
+           AutoencoderKL vae) {
         this.device = device;
         this.net = net;
         this.denoiser = denoiser;
         this.objective = objective;
         this.nullClass = nullClass;
+        this.latent = latent;
+        this.vae = vae;
         this.sampleShape = net.sampleShape();
         this.per = Math.toIntExact(Tensor.numel(sampleShape));
     }
@@ -69,9 +83,9 @@ final class Engine implements AutoCloseable {
         int r = 0;
         for (BatchQueue.Slice s : slices)
             for (int k = 0; k < s.count(); k++, r++) {
-                long image = s.first() + k;
+                long image = s.job().plan.firstIndex() + s.first() + k;
                 seeds[r] = s.job().plan.seed();
-                firsts[r] = image * per;
+                firsts[r] = Math.multiplyExact(image, per);
                 labels[r] = s.job().plan.labelOf(image);
             }
         Sampler sampler = ObjectiveSamplers.create(objective, key.sampler(),
@@ -87,26 +101,13 @@ final class Engine implements AutoCloseable {
             if (guided) {
                 den = cfg = new ClassifierFreeGuidance((ConditionalDenoiser) denoiser, ws, labels, key.w(), 0, nullClass);
             } else if (labels[0] >= 0) {
-                den = labelled((ConditionalDenoiser) denoiser, ws, labels);
+                den = ConditionalDenoiser.labelled((ConditionalDenoiser) denoiser, ws, labels);
             }
             Tensor x = sampler.sample(new Monitored(den, control, sampler.evaluations()), ws, noise, shape);
-            return x.toArray();
+            return latent == null ? x.toArray() : latent.decode(vae, x);
         } finally {
             if (cfg != null) cfg.close();
         }
-    }
-
-    /** The conditional denoiser with the batch's labels, uploaded once into ws. */
-    private static Denoiser labelled(ConditionalDenoiser cond, Workspace ws, int[] labels) {
-        float[] f = new float[labels.length];
-        for (int i = 0; i < f.length; i++) f[i] = labels[i];
-        Tensor t = ws.tensor(labels.length);
-        t.upload(f);
-        return new Denoiser() {
-            @Override public Prediction prediction() { return cond.prediction(); }
-
-            @Override public void predict(Tensor out, Tensor x, NoiseLevel level) { cond.predict(out, x, t, level); }
-        };
     }
 
     /** The denoiser with a cancellation check before, and a progress report after, every evaluation. */
@@ -128,7 +129,11 @@ final class Engine implements AutoCloseable {
         try {
             denoiser.close();
         } finally {
-            net.close();
+            try {
+                net.close();
+            } finally {
+                if (vae != null) vae.close();
+            }
         }
     }
 

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.diffuse.models.consistency.ConsistencyDenoiser;
+import dev.diffuse.models.distill.DdpmConsistencyDenoiser;
 import dev.diffuse.models.train.FlowModelDenoiser;
 import dev.diffuse.models.train.ModelDenoiser;
 import dev.diffuse.models.train.ModelObjective;
@@ -18,6 +19,7 @@ import dev.diffuse.models.train.TrainableModel;
 import dev.diffuse.samplers.Sampler;
 import dev.diffuse.samplers.Samplers;
 import dev.diffuse.samplers.consistency.ConsistencySampler;
+import dev.diffuse.samplers.consistency.DdpmConsistencySampler;
 import dev.diffuse.samplers.schedule.DiscreteSchedule;
 
 /**
@@ -50,7 +52,7 @@ public final class ObjectiveSamplers {
         return switch (objective.kind()) {
             case EPSILON -> "ddim";
             case FLOW -> "flow-heun";
-            case CONSISTENCY -> "consistency";
+            case CONSISTENCY, CONSISTENCY_DDPM -> "consistency";
         };
     }
 
@@ -66,6 +68,7 @@ public final class ObjectiveSamplers {
             case EPSILON -> 25;
             case FLOW -> 12;
             case CONSISTENCY -> 1;
+            case CONSISTENCY_DDPM -> 2;
         };
     }
 
@@ -95,7 +98,7 @@ public final class ObjectiveSamplers {
                             + "): its output is a velocity on the linear path; use sampler flow-euler or flow-heun, not " + sampler);
                 yield sampler == null ? defaultSampler(objective) : sampler;
             }
-            case CONSISTENCY -> {
+            case CONSISTENCY, CONSISTENCY_DDPM -> {
                 if (sampler != null && !sampler.equals("consistency"))
                     throw new IllegalArgumentException(dir + " is a consistency model (" + ModelObjective.FILE + "): use sampler consistency "
                             + "with 1 or 2 steps (or more), not " + sampler);
@@ -113,12 +116,13 @@ public final class ObjectiveSamplers {
      * }</pre>
      */
     public static NetworkDenoiser denoiser(TrainableModel net, ModelObjective objective, DiscreteSchedule schedule, int classLabel) {
-        if (objective.kind() == ModelObjective.Kind.CONSISTENCY && classLabel >= 0)
+        if ((objective.kind() == ModelObjective.Kind.CONSISTENCY || objective.kind() == ModelObjective.Kind.CONSISTENCY_DDPM) && classLabel >= 0)
             throw new IllegalArgumentException("class label: consistency models are unconditional in this version");
         return switch (objective.kind()) {
             case EPSILON -> new ModelDenoiser(net, schedule).classLabel(classLabel);
             case FLOW -> new FlowModelDenoiser(net).classLabel(classLabel);
             case CONSISTENCY -> new ConsistencyDenoiser(net, objective.sigmaMin(), objective.sigmaData());
+            case CONSISTENCY_DDPM -> new DdpmConsistencyDenoiser(net, schedule, objective.sigmaData());
         };
     }
 
@@ -131,6 +135,9 @@ public final class ObjectiveSamplers {
      * }</pre>
      */
     public static Sampler create(ModelObjective objective, String sampler, Samplers.Options o) {
+        if (objective.kind() == ModelObjective.Kind.CONSISTENCY_DDPM)  // the student's own grid (multistep consistency on the DDPM path)
+            return DdpmConsistencySampler.onGrid(DiscreteSchedule.ddpmDefault(), 1000 / objective.teacherSteps(), objective.topTimestep(), o.steps(),
+                    o.clipSample());
         if (objective.kind() != ModelObjective.Kind.CONSISTENCY) return Samplers.create(sampler, o);
         int k = o.steps();
         double a = Math.pow(objective.sigmaMax(), 1 / 7.0), b = Math.pow(objective.sigmaMin(), 1 / 7.0);
@@ -146,9 +153,12 @@ public final class ObjectiveSamplers {
      * }</pre>
      */
     public static String describe(ModelObjective o) {
-        return o.kind() == ModelObjective.Kind.CONSISTENCY
-                ? String.format(Locale.ROOT, "consistency, sigma %.3g..%.3g, sigma_data %.3g", o.sigmaMin(), o.sigmaMax(), o.sigmaData())
-                : o.label();
+        return switch (o.kind()) {
+            case CONSISTENCY -> String.format(Locale.ROOT, "consistency, sigma %.3g..%.3g, sigma_data %.3g", o.sigmaMin(), o.sigmaMax(), o.sigmaData());
+            case CONSISTENCY_DDPM -> String.format(Locale.ROOT, "consistency distilled on a %d-step DDIM grid up to t = %d, sigma_data %.3g",
+                    o.teacherSteps(), o.topTimestep(), o.sigmaData());
+            default -> o.label();
+        };
     }
 
     /**

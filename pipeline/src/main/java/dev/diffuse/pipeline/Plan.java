@@ -30,6 +30,9 @@ record Plan(SampleRequest request, Key key, int label, int[] cycle, boolean coup
 
     long seed() { return request.seed(); }
 
+    /** Image k of this request is image firstIndex + k of its logical run: that index keys its noise and class. */
+    long firstIndex() { return request.firstIndex(); }
+
     /** The class of image k of the request, -1 for none. */
     int labelOf(long k) {
         if (label >= 0) return label;

@@ -3,6 +3,7 @@ package dev.diffuse.pipeline;
 import java.util.stream.IntStream;
 
 import dev.diffuse.models.train.ModelObjective;
+import dev.diffuse.runtime.Tensor;
 import dev.diffuse.samplers.Sampler;
 import dev.diffuse.samplers.Samplers;
 
@@ -18,7 +19,7 @@ final class Plans {
         double eta = r.eta() != null ? r.eta() : 0;
         if (eta != 0 && !Plan.ETA.contains(sampler))
             throw new IllegalArgumentException("eta applies to " + Plan.ETA + " only; sampler " + sampler + " has none (leave eta at 0)");
-        boolean clip = r.clip() != null ? r.clip() : info.isImageModel();
+        boolean clip = r.clip() != null ? r.clip() : info.isImageModel() && info.latentShape() == null;  // latents are not in [-1, 1]
 
         int classes = info.numClasses(), nullClass = info.nullClass();
         int label = -1;
@@ -46,7 +47,18 @@ final class Plans {
             throw new IllegalArgumentException("n: sampler " + sampler + " couples the images of a batch (its Langevin step uses norms over the "
                     + "whole batch), so it runs only as one batch: n must be at most " + info.maxBatch() + ", got " + r.n() + "; lower n or use another sampler");
 
-        SampleRequest resolved = new SampleRequest(r.n(), sampler, steps, seed, r.classLabel(), r.guidance(), eta, clip);
+        if (r.firstIndex() > 0) {
+            if (r.seed() == null)
+                throw new IllegalArgumentException("firstIndex: a range of a larger run needs that run's seed; set seed (a random one makes another run)");
+            if (coupled)
+                throw new IllegalArgumentException("firstIndex: sampler " + sampler + " couples the images of a batch, so a range cannot reproduce "
+                        + "the images of a larger run; use another sampler (or firstIndex 0)");
+            long per = Tensor.numel(info.sampleShape());
+            if (r.firstIndex() + r.n() > Long.MAX_VALUE / per)
+                throw new IllegalArgumentException("firstIndex: images up to " + (r.firstIndex() + r.n()) + " of " + per
+                        + " values each overflow the noise counter; use a smaller index");
+        }
+        SampleRequest resolved = new SampleRequest(r.n(), sampler, steps, seed, r.classLabel(), r.guidance(), eta, clip, r.firstIndex());
         Plan.Key key = new Plan.Key(sampler, steps, Plan.ETA.contains(sampler) ? eta : 0, Plan.CLIP.contains(sampler) && clip, w);
         return new Plan(resolved, key, label, cycle, coupled);
     }
