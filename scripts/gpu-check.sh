@@ -10,7 +10,7 @@
 # whole run stays under 8 minutes; a step that fails or times out is reported, the others still run):
 #   devices   diffuse devices                                           OUT/devices.txt
 #   tests     the whole suite, -Ddiffuse.device=DEVICE, strict mode     OUT/tests.log, OUT/junit/   (GPU_CHECK_TESTS: extra
-#             JUnit console arguments, e.g. '--select-package dev.diffuse.runtime' for a quick dry run)
+#             JUnit console arguments, e.g. '--include-package dev.diffuse.runtime' for a quick dry run)
 #   tune      diffuse tune for the small U-Net (pretrained/fashion-mnist-small) at batch 64, forward and backward, with
 #             --report: per-op default vs tuned, whole U-Net forward and forward+backward, beside the Java device
 #                                                                        OUT/tune/tune.json, tune.md, OUT/tuning.tsv
@@ -50,7 +50,8 @@ CACHE=${GPU_CHECK_CACHE:-/tmp/diffuse-gpu-check-cache}
 export DIFFUSE_CACHE_DIR=$CACHE
 steps=$OUT/steps.tsv
 printf 'step\texit\tseconds\tlimit\n' > "$steps"
-diffuse() { .gpu/java -Ddiffuse.cache.dir="$CACHE" -cp '.gpu/lib/*' dev.diffuse.cli.DiffuseCommand "$@"; }
+# the diffuse CLI from the bundle (an array, not a shell function: each step runs it under 'timeout')
+diffuse=(.gpu/java -Ddiffuse.cache.dir="$CACHE" -cp '.gpu/lib/*' dev.diffuse.cli.DiffuseCommand)
 
 # step NAME LIMIT_SECONDS COMMAND...: runs it with a time limit, output to OUT/NAME.log, records exit code and time.
 step() {
@@ -67,17 +68,17 @@ step() {
 }
 
 start=$(date +%s)
-step devices 30 diffuse devices
+step devices 30 "${diffuse[@]}" devices
 cp "$OUT/devices.log" "$OUT/devices.txt" 2>/dev/null
 # shellcheck disable=SC2086
 step tests 180 env JAVA_TOOL_OPTIONS="-Ddiffuse.device=$DEVICE -Ddiffuse.requireOpenCL=true -Ddiffuse.strict=true -Ddiffuse.cache.dir=$CACHE -Xss8m" \
   .gpu/tests --details=tree --disable-banner --reports-dir "$OUT/junit" ${GPU_CHECK_TESTS:-}
-step tune 120 diffuse tune --model pretrained/fashion-mnist-small --device "$DEVICE" --batch 64 --budget 4 --max-seconds 75 --report --reps 3 --out "$OUT/tune"
+step tune 120 "${diffuse[@]}" tune --model pretrained/fashion-mnist-small --device "$DEVICE" --batch 64 --budget 4 --max-seconds 75 --report --reps 3 --out "$OUT/tune"
 cp "$CACHE/tuning.tsv" "$OUT/tuning.tsv" 2>/dev/null
-step bench 40 diffuse bench --ops --quick --device "$DEVICE" --out "$OUT/bench"
-step sample 40 diffuse sample --model pretrained/fashion-mnist-small --sampler ddim --steps 25 --n 64 --device "$DEVICE" --out "$OUT/samples.png"
+step bench 40 "${diffuse[@]}" bench --ops --quick --device "$DEVICE" --out "$OUT/bench"
+step sample 40 "${diffuse[@]}" sample --model pretrained/fashion-mnist-small --sampler ddim --steps 25 --n 64 --device "$DEVICE" --out "$OUT/samples.png"
 if [ -f .gpu/data/fashion-mnist/t10k-images-idx3-ubyte.gz ]; then
-  step train 40 diffuse train --data fashion-mnist:test --data-dir .gpu/data/fashion-mnist --config small --steps 40 --batch 64 \
+  step train 40 "${diffuse[@]}" train --data fashion-mnist:test --data-dir .gpu/data/fashion-mnist --config small --steps 40 --batch 64 \
     --log-every 20 --sample-every 0 --checkpoint-every 0 --device "$DEVICE" --out /tmp/diffuse-gpu-check-run
 else
   printf 'train\t-1\t0\t0\n' >> "$steps"; echo "no Fashion-MNIST test split in .gpu/data: training timing skipped" > "$OUT/train.log"
