@@ -22,19 +22,29 @@ import dev.diffuse.runtime.TestDevices;
  * check can fail: answers compared with another seed's images are counted wrong, not ok.
  */
 class ServerLoadTest {
+    private static DiffuseServer server() throws Exception {
+        return DiffuseServer.start(Http.shippedModel(), TestDevices.java(), PipelineOptions.builder().maxBatch(4).build(), ServerConfig.defaults().withPort(0));
+    }
+
+    private static DiffusionPipeline reference() throws Exception {
+        return DiffusionPipeline.load(Http.shippedModel(), TestDevices.java(), PipelineOptions.builder().maxBatch(1).build());
+    }
+
+    /** The pixels of the one-image, one-step request with this seed, as the load test decodes them. */
+    private static byte[][] pixels(DiffusionPipeline ref, long seed) {
+        Images im = ref.sample(SampleRequest.builder().n(1).steps(1).seed(seed).build()).images();
+        try {
+            return new byte[][]{LoadTest.pixels(im.png(0))};
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     @Test
     void concurrentClientsGetTheImagesOfTheirSeedsWithNoFailures() throws Exception {
-        try (DiffuseServer s = DiffuseServer.start(Http.shippedModel(), TestDevices.java(), PipelineOptions.builder().maxBatch(4).build(),
-                ServerConfig.defaults().withPort(0));
-             DiffusionPipeline ref = DiffusionPipeline.load(Http.shippedModel(), TestDevices.java(), PipelineOptions.builder().maxBatch(1).build())) {
-            LoadTest.Result r = LoadTest.run(new LoadTest.Options(URI.create(s.url()), 4, 8, 1, 1, null, Duration.ofMinutes(5), 3, 1000), seed -> {
-                Images im = ref.sample(SampleRequest.builder().n(1).steps(1).seed(seed).build()).images();
-                try {
-                    return new byte[][]{LoadTest.pixels(im.png(0))};
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
+        try (DiffuseServer s = server(); DiffusionPipeline ref = reference()) {
+            LoadTest.Result r = LoadTest.run(new LoadTest.Options(URI.create(s.url()), 4, 8, 1, 1, null, Duration.ofMinutes(5), 3, 1000),
+                    seed -> pixels(ref, seed));
             System.out.println("load test: " + r.summary());
             assertEquals(32, r.sent());
             assertEquals(32, r.ok(), r.failures().toString());
@@ -49,18 +59,10 @@ class ServerLoadTest {
 
     @Test
     void answersThatDifferFromTheReferenceAreCountedWrong() throws Exception {
-        try (DiffuseServer s = DiffuseServer.start(Http.shippedModel(), TestDevices.java(), PipelineOptions.builder().maxBatch(4).build(),
-                ServerConfig.defaults().withPort(0));
-             DiffusionPipeline ref = DiffusionPipeline.load(Http.shippedModel(), TestDevices.java(), PipelineOptions.builder().maxBatch(1).build())) {
+        try (DiffuseServer s = server(); DiffusionPipeline ref = reference()) {
             // the reference of seed + 1 stands for a server that answers with another request's images
-            LoadTest.Result r = LoadTest.run(new LoadTest.Options(URI.create(s.url()), 2, 3, 1, 1, null, Duration.ofMinutes(5), 2, 1000), seed -> {
-                Images im = ref.sample(SampleRequest.builder().n(1).steps(1).seed(seed + 1).build()).images();
-                try {
-                    return new byte[][]{LoadTest.pixels(im.png(0))};
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
+            LoadTest.Result r = LoadTest.run(new LoadTest.Options(URI.create(s.url()), 2, 3, 1, 1, null, Duration.ofMinutes(5), 2, 1000),
+                    seed -> pixels(ref, seed + 1));
             assertEquals(6, r.sent());
             assertEquals(3, r.compared());
             assertEquals(3, r.wrong(), r.failures().toString());
