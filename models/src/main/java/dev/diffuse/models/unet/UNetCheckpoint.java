@@ -24,7 +24,7 @@ import dev.diffuse.runtime.Tensor;
  * flat or in a {@code unet/} subfolder of a pipeline (model_index.json at the root), optionally sharded
  * ({@code diffusion_pytorch_model.safetensors.index.json} with a weight_map). Loading is strict like PyTorch's
  * {@code load_state_dict}: every missing, unexpected or mis-shaped tensor is named in one error. Legacy attention
- * names (diffusers &lt;= 0.16: {@code query/key/value/proj_attn}) are accepted per attention module, as diffusers'
+ * names (diffusers <= 0.16: {@code query/key/value/proj_attn}) are accepted per attention module, as diffusers'
  * {@code _fix_state_dict_keys_on_load} does; a module with both spellings, or with neither, is an error.
  */
 public final class UNetCheckpoint {
