@@ -92,6 +92,7 @@ public final class DistillCommand implements Callable<Integer> {
             ProgressBar bar = TrainProgress.bar(cfg.steps());
             bar.stepTo(cd.step());
             long t0 = System.nanoTime();
+            int first = cd.step();
             String dataSpec = spec;
             try {
                 while (cd.step() < cfg.steps()) {
@@ -108,7 +109,7 @@ public final class DistillCommand implements Callable<Integer> {
             } finally {
                 bar.close();
             }
-            System.out.printf(Locale.ROOT, "distilled %d steps in %.0f s%n", cfg.steps(), (System.nanoTime() - t0) / 1e9);
+            System.out.printf(Locale.ROOT, "distilled steps %d..%d in %.0f s%n", first, cd.step(), (System.nanoTime() - t0) / 1e9);
             LossCurve.write(out.resolve("loss.png"), cd.lossSteps(), cd.lossValues());
             System.out.println("wrote " + out.resolve("loss.png") + ", checkpoints and samples under " + out);
         }

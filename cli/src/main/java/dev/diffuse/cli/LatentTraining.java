@@ -3,6 +3,7 @@ package dev.diffuse.cli;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.Locale;
 
 import dev.diffuse.models.data.Dataset;
@@ -50,6 +51,7 @@ final class LatentTraining {
             throw new IllegalArgumentException("--vae needs image data; " + pixels.description() + " holds vectors");
         String sha = VaeCheckpoint.sha256(vaeDir);
         Files.createDirectories(out);
+        vaeDir = runCopy(vaeDir, sha, out);
         try (AutoencoderKL vae = VaeCheckpoint.load(vaeDir, device, 64, false)) {
             Dataset images = PaddedImages.to(pixels, vae.config().sampleSize());
             long t0 = System.nanoTime();
@@ -59,6 +61,31 @@ final class LatentTraining {
                     (System.nanoTime() - t0) / 1e9, st[0], st[1]);
             return new LatentTraining(vaeDir, d, pixels.sampleShape()[1]);
         }
+    }
+
+    /**
+     * The VAE copied into the run folder as {@code vae-<sha12>/}, which later checkpoints copy it from: the folder it came
+     * from may go away while the run goes on (a resumed run's checkpoint pruned by --keep-last, a --vae checkpoint pruned
+     * by a VAE run still training). Written to a temporary folder and moved into place, so a crash leaves no half copy.
+     */
+    private static Path runCopy(Path vaeDir, String sha, Path out) throws IOException {
+        Path local = out.resolve("vae-" + sha.substring(0, 12));
+        if (Files.isRegularFile(local.resolve(VaeCheckpoint.WEIGHTS)) && VaeCheckpoint.sha256(local).equals(sha)) return local;
+        Path src = VaeCheckpoint.modelFolder(vaeDir), tmp = out.resolve(local.getFileName() + ".tmp");
+        for (Path dir : new Path[]{tmp, local}) deleteFlat(dir);
+        Files.createDirectories(tmp);
+        for (String f : new String[]{VaeCheckpoint.CONFIG, VaeCheckpoint.WEIGHTS}) Files.copy(src.resolve(f), tmp.resolve(f));
+        Files.move(tmp, local, StandardCopyOption.ATOMIC_MOVE);
+        return local;
+    }
+
+    /** Deletes a folder of plain files (a stale or partial VAE copy), if it exists. */
+    private static void deleteFlat(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) return;
+        try (var files = Files.list(dir)) {
+            for (Path f : (Iterable<Path>) files::iterator) Files.delete(f);
+        }
+        Files.delete(dir);
     }
 
     Dataset data() { return latents; }

@@ -89,6 +89,7 @@ public final class TrainVaeCommand implements Callable<Integer> {
                 }
             });
             long t0 = System.nanoTime();
+            int first = tr.step();
             try {
                 while (tr.step() < cfg.steps()) {
                     int next = cfg.checkpointEvery() > 0 ? Math.min(cfg.steps(), (tr.step() / cfg.checkpointEvery() + 1) * cfg.checkpointEvery()) : cfg.steps();
@@ -98,7 +99,7 @@ public final class TrainVaeCommand implements Callable<Integer> {
             } finally {
                 bar.close();
             }
-            System.out.printf(Locale.ROOT, "trained %d steps in %.0f s%n", cfg.steps(), (System.nanoTime() - t0) / 1e9);
+            System.out.printf(Locale.ROOT, "trained steps %d..%d in %.0f s%n", first, tr.step(), (System.nanoTime() - t0) / 1e9);
             LossCurve.write(out.resolve("loss.png"), tr.lossSteps(), tr.reconstructionLosses());
             System.out.println("wrote " + out.resolve("loss.png") + " and checkpoints under " + out);
         }

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import dev.diffuse.models.vae.AutoencoderKLConfig;
 
-/** train-vae, train --vae and sampling a latent model, end to end on 24 small PNGs with a tiny VAE. */
+/** train-vae, train --vae (and its bit-exact resume) and sampling a latent model, end to end on 24 small PNGs with a tiny VAE. */
 class LatentCliTest {
     @TempDir
     Path dir;
@@ -61,6 +61,21 @@ class LatentCliTest {
         Path ck = ldm.resolve("checkpoint-2");
         assertTrue(Files.exists(ck.resolve("latent.json")) && Files.exists(ck.resolve("vae/diffusion_pytorch_model.safetensors")), "self-contained checkpoint");
         BufferedImage grid = ImageIO.read(ldm.resolve("samples/final.png").toFile());
+
+        // resume from checkpoint-2 (cached latents) gives the weights of one uninterrupted 6-step run; --keep-last 1 prunes
+        // checkpoint-2, the VAE's source, after writing checkpoint-4, and checkpoint-6 still gets its VAE (from the run's copy)
+        CliTest.Run r = CliTest.run("train", "--steps", "6", "--keep-last", "1", "--device", "java", "--out", ldm.toString(), "--resume");
+        assertEquals(0, r.code(), r.err());
+        Path ldm6 = dir.resolve("ldm6");
+        CliTest.Run t6 = CliTest.run("train", "--data", "png:" + data, "--vae", vae.resolve("checkpoint-6").toString(), "--config", unet.toString(),
+                "--steps", "6", "--batch", "8", "--device", "java", "--out", ldm6.toString(), "--sample-every", "2", "--checkpoint-every", "2",
+                "--log-every", "1");
+        assertEquals(0, t6.code(), t6.err());
+        String weights = "checkpoint-6/diffusion_pytorch_model.safetensors";
+        assertTrue(java.util.Arrays.equals(Files.readAllBytes(ldm.resolve(weights)), Files.readAllBytes(ldm6.resolve(weights))),
+                "a resumed latent run is bit-exact: " + r.out());
+        assertTrue(Files.exists(ldm.resolve("checkpoint-6/vae/diffusion_pytorch_model.safetensors")) && !Files.exists(ldm.resolve("checkpoint-2")),
+                "the resumed run's checkpoints still carry the VAE after its source was pruned");
         assertEquals(4 * (28 * 2 + 2) + 2, grid.getWidth(), "sample grids hold decoded 28x28 images (16 in 4 columns, x2)");
 
         Path png = dir.resolve("s.png");
