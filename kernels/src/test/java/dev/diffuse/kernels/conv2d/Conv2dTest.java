@@ -112,8 +112,12 @@ class Conv2dTest {
     }
 
     static Stream<Arguments> fastShapes() {
+        // batch 1 and 3, 7x7 and 28x28 maps, channel counts that are not multiples of the vector width or of the
+        // micro-kernel heights (12, 8, 4), more images than one plane group holds (B=9 at 64 channels of 14x14)
         return Stream.of(VARIANTS).flatMap(s -> Stream.of(
-                Arguments.of(1, 3, 7, 7, 5, s), Arguments.of(3, 33, 9, 8, 5, s), Arguments.of(2, 5, 14, 13, 37, s)));
+                Arguments.of(1, 3, 7, 7, 5, s), Arguments.of(3, 33, 9, 8, 5, s), Arguments.of(2, 5, 14, 13, 37, s),
+                Arguments.of(1, 17, 28, 28, 13, s), Arguments.of(3, 7, 7, 7, 1, s), Arguments.of(9, 64, 14, 14, 64, s),
+                Arguments.of(1, 1, 28, 28, 32, s)));
     }
 
     @ParameterizedTest(name = "B={0} Cin={1} {2}x{3} Cout={4} {5}")
