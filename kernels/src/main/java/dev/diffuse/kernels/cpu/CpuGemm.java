@@ -12,9 +12,8 @@ import dev.diffuse.runtime.JavaDevice;
 /**
  * {@code C = alpha op(A) op(B) + beta C (+ bias per column)} on the Java device, BLIS-style:
  * <ol>
- *   <li>op(B) (K x N) is packed once per call into a heap panel with rows of whole tiles (a row copy per k, or a
- *       transpose for {@code B^T}), in parallel over row/column ranges;</li>
- *   <li>op(A) is packed into MR-row panels (k-major), in parallel over panels;</li>
+ *   <li>op(B) is packed once per call into NR-column panels (k-major) and op(A) into MR-row panels (k-major), in one
+ *       parallel loop over panels ({@link Pack});</li>
  *   <li>each chunk of the parallel loop owns one NR-wide column tile and a block of row panels of C: for each K
  *       block of {@link #KC} (the B slab stays in L1) it runs the micro-kernel on every panel, carrying each tile in
  *       a heap buffer between K blocks;</li>
@@ -28,8 +27,8 @@ public final class CpuGemm {
     private static final VectorSpecies<Float> S = MicroKernels.S;
     private static final int V = MicroKernels.V, NR = MicroKernels.NR;
     private static final ByteOrder LE = ByteOrder.nativeOrder();
-    /** K block: a KC x NR slab of B is 32 KB (AVX-512), inside a 48 KB L1. */
-    static final int KC = 256;
+    /** K block: a KC x NR slab of a B panel is 64 KB (AVX-512), read from L1/L2 by every row panel. */
+    static final int KC = 512;
     /** Packed A per chunk at most this many floats (512 KB: a quarter of a 2 MB L2). */
     private static final int A_BLOCK_FLOATS = 128 * 1024;
     /** Below this many multiply-adds a GEMM runs on the calling thread (a parallel loop would cost more). */
@@ -48,16 +47,16 @@ public final class CpuGemm {
      */
     public static void gemm(JavaDevice dev, int m, int n, int k, Operand a, Operand b, MemorySegment c, long cBase,
                             long ldc, float alpha, float beta, MemorySegment bias) {
-        int ldb = ceil(n, NR), nTiles = ldb / NR, mr = Tiles.rows(m), panels = (m + mr - 1) / mr;
+        int nTiles = (n + NR - 1) / NR, mr = Tiles.rows(m), panels = (m + mr - 1) / mr;
         boolean serial = (long) m * n * k < SERIAL_FMAS;
-        float[] bp = Scratch.get().floats(Scratch.Slot.B, (long) k * ldb + NR);
-        int[] boff = Scratch.get().ints(Scratch.Slot.B, k);
-        for (int p = 0; p < k; p++) boff[p] = p * ldb;
-        packB(dev, b, k, n, ldb, bp, serial);
+        float[] bp = Scratch.get().floats(Scratch.Slot.B, (long) nTiles * k * NR);
         float[] ap = Scratch.get().floats(Scratch.Slot.A, (long) panels * mr * k);
-        dev.parallelFor(serial ? 1 : panels, ch -> {
-            for (int p = serial ? 0 : ch, p1 = serial ? panels : ch + 1; p < p1; p++)
-                Pack.a(a.seg(), a.base(), a.rs(), a.cs(), p * mr, mr, m, 0, k, ap, p * mr * k);
+        int[] seq = Pack.seq(k);
+        // pack B panels (k x NR each) and A panels (mr x k each) in one parallel loop
+        dev.parallelFor(serial ? 1 : nTiles + panels, ch -> {
+            for (int i = serial ? 0 : ch, i1 = serial ? nTiles + panels : ch + 1; i < i1; i++)
+                if (i < nTiles) Pack.b(b.seg(), b.base(), b.rs(), b.cs(), i * NR, n, k, bp, i * k * NR);
+                else Pack.a(a.seg(), a.base(), a.rs(), a.cs(), (i - nTiles) * mr, mr, m, 0, k, ap, (i - nTiles) * mr * k);
         });
         // chunk = (column tile, block of row panels); a block's panels hold A_BLOCK_FLOATS of packed A at most
         int perBlock = Math.max(1, Math.min(panels, A_BLOCK_FLOATS / Math.max(1, mr * k)));
@@ -73,7 +72,7 @@ public final class CpuGemm {
                     for (int k0 = 0; k0 < k; k0 += KC) {
                         int k1 = Math.min(k, k0 + KC);
                         for (int p = p0; p < p1; p++)
-                            Tiles.packed(mr, ap, p * mr * k + k0 * mr, bp, boff, k0, k1, j, tile, (p - p0) * mr * NR, k0 > 0);
+                            Tiles.packed(mr, ap, p * mr * k + k0 * mr, bp, seq, k0, k1, t * k * NR, tile, (p - p0) * mr * NR, k0 > 0);
                     }
                     for (int p = p0; p < p1; p++)
                         store(tile, (p - p0) * mr * NR, Math.min(mr, m - p * mr), Math.min(NR, n - j), c,
@@ -81,26 +80,6 @@ public final class CpuGemm {
                 }
             }
         });
-    }
-
-    /** Packs op(B) (k x n) into bp (row stride ldb, zero columns n..ldb-1), in parallel over ranges. */
-    private static void packB(JavaDevice dev, Operand b, int k, int n, int ldb, float[] bp, boolean serial) {
-        if (b.cs() == 1) {        // op(B) rows contiguous: row copies, chunks of rows
-            int per = 64, chunks = serial ? 1 : (k + per - 1) / per;
-            int rowsPer = serial ? k : per;
-            dev.parallelFor(chunks, ch -> {
-                int k0 = ch * rowsPer, k1 = Math.min(k, k0 + rowsPer);
-                Pack.bRows(b.seg(), b.base(), b.rs(), k0, k1, n, bp, k0 * ldb, ldb);
-            });
-        } else {                  // op(B)[p][j] = src[j*cs + p]: columns contiguous, chunks of columns
-            int per = NR, chunks = serial ? 1 : (n + per - 1) / per;
-            int colsPer = serial ? n : per;
-            dev.parallelFor(chunks, ch -> {
-                int j0 = ch * colsPer, j1 = Math.min(n, j0 + colsPer);
-                Pack.bTransposed(b.seg(), b.base(), b.cs(), j0, j1, k, bp, 0, ldb);
-            });
-            Pack.zeroColumns(bp, 0, ldb, n, ldb, k);
-        }
     }
 
     /**

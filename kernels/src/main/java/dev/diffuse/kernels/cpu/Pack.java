@@ -2,34 +2,51 @@ package dev.diffuse.kernels.cpu;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 
 /**
  * Packing for the micro-kernels: copies of small blocks of an operand into reused heap panels, in the order the
- * kernels read them. An A panel is k-major, {@code mr} rows interleaved ({@code dst[(k - k0) * mr + r]}), with zero
- * rows past the matrix; a B panel is row-major with a row stride of whole tiles, zero-padded on the right.
+ * kernels read them (BLIS-style). An A panel is k-major with {@code mr} rows interleaved
+ * ({@code dst[(k - k0) * mr + r]}, zero rows past the matrix); a B panel is k-major with {@link #NR} columns
+ * ({@code dst[k * NR + q]}, zero columns past the matrix), read by the kernels through {@link #seq}. Memory is read
+ * in contiguous runs (bulk copies), never element by element.
  */
 public final class Pack {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+    static final int NR = MicroKernels.NR;
+    /** {@code SEQ[k] = k * NR}: row offsets of a B panel. */
+    private static final int[] SEQ = sequence(8192);
 
     private Pack() {}
 
+    /** Row offsets {@code k * NR} for k < rows (shared for up to 8192 rows). */
+    static int[] seq(int rows) { return rows <= SEQ.length ? SEQ : sequence(rows); }
+
+    static int[] sequence(int rows) {
+        int[] s = new int[rows];
+        for (int r = 0; r < rows; r++) s[r] = r * NR;
+        return s;
+    }
+
     /**
      * A panel from memory: {@code dst[d0 + (k-k0)*mr + r] = A[m0 + r][k]} with {@code A[i][k] = src[base + i*rs + k*cs]}
-     * (element strides: row-major A has rs = lda, cs = 1; a transposed one rs = 1, cs = lda), 0 for rows i >= m.
+     * (element strides: a row-major A has rs = lda, cs = 1; a transposed one rs = 1, cs = lda), 0 for rows i >= m.
      */
     public static void a(MemorySegment src, long base, long rs, long cs, int m0, int mr, int m, int k0, int k1,
                          float[] dst, int d0) {
         int rows = Math.min(mr, m - m0), kn = k1 - k0;
-        if (cs == 1) {           // rows contiguous: walk each row, write with stride mr
+        if (cs == 1) {           // rows contiguous: stage each row's run, write it with stride mr
+            float[] run = Scratch.get().floats(Scratch.Slot.PACK, kn);
             for (int r = 0; r < rows; r++) {
-                long s = base + (m0 + r) * rs + k0;
-                for (int k = 0, o = d0 + r; k < kn; k++, o += mr) dst[o] = src.getAtIndex(F, s + k);
+                MemorySegment.copy(src, F, (base + (m0 + r) * rs + k0) * 4, run, 0, kn);
+                for (int k = 0, o = d0 + r; k < kn; k++, o += mr) dst[o] = run[k];
             }
-        } else {                 // columns contiguous (rs == 1 typically): walk k, read mr neighbours
-            for (int k = 0, o = d0; k < kn; k++, o += mr) {
-                long s = base + (k0 + k) * cs + m0 * rs;
-                for (int r = 0; r < rows; r++) dst[o + r] = src.getAtIndex(F, s + r * rs);
-            }
+        } else if (rs == 1) {    // columns contiguous: the mr rows of one k are a run
+            for (int k = 0; k < kn; k++)
+                MemorySegment.copy(src, F, (base + (k0 + k) * cs + m0) * 4, dst, d0 + k * mr, rows);
+        } else {
+            for (int k = 0, o = d0; k < kn; k++, o += mr)
+                for (int r = 0; r < rows; r++) dst[o + r] = src.getAtIndex(F, base + (m0 + r) * rs + (k0 + k) * cs);
         }
         zeroRows(dst, d0, mr, rows, kn);
     }
@@ -58,32 +75,25 @@ public final class Pack {
     }
 
     /**
-     * B rows from a row-major matrix: {@code dst[d0 + (k-k0)*ldb + j] = src[base + k*rowStride + j]} for j < n and
-     * 0 for n <= j < ldb.
+     * B panel of columns j0..j0+NR-1 from memory: {@code dst[d0 + k*NR + q] = B[k][j0 + q]} for k < kn with
+     * {@code B[k][j] = src[base + k*rs + j*cs]} (a row-major B has rs = ldb, cs = 1; a transposed one rs = 1, cs = ldb),
+     * 0 for columns j >= n.
      */
-    public static void bRows(MemorySegment src, long base, long rowStride, int k0, int k1, int n, float[] dst, int d0,
-                             int ldb) {
-        for (int k = k0, o = d0; k < k1; k++, o += ldb) {
-            MemorySegment.copy(src, F, (base + k * rowStride) * 4, dst, o, n);
-            if (ldb > n) java.util.Arrays.fill(dst, o + n, o + ldb, 0f);
+    public static void b(MemorySegment src, long base, long rs, long cs, int j0, int n, int kn, float[] dst, int d0) {
+        int cols = Math.min(NR, n - j0);
+        if (cs == 1) {           // each row's NR columns are a run
+            for (int k = 0, o = d0; k < kn; k++, o += NR) {
+                MemorySegment.copy(src, F, (base + k * rs + j0) * 4, dst, o, cols);
+                if (cols < NR) Arrays.fill(dst, o + cols, o + NR, 0f);
+            }
+        } else {                 // each column is a run over k: stage it, write with stride NR
+            float[] run = Scratch.get().floats(Scratch.Slot.PACK, kn);
+            for (int q = 0; q < cols; q++) {
+                MemorySegment.copy(src, F, (base + (j0 + q) * cs) * 4, run, 0, kn);
+                for (int k = 0, o = d0 + q; k < kn; k++, o += NR) dst[o] = run[k];
+            }
+            for (int q = cols; q < NR; q++)
+                for (int k = 0, o = d0 + q; k < kn; k++, o += NR) dst[o] = 0f;
         }
-    }
-
-    /**
-     * B rows from a transposed matrix, columns j0..j1-1: {@code dst[d0 + k*ldb + j] = src[base + j*ld + k]} for
-     * k < kn (each source row is read contiguously).
-     */
-    public static void bTransposed(MemorySegment src, long base, long ld, int j0, int j1, int kn, float[] dst, int d0,
-                                   int ldb) {
-        for (int j = j0; j < j1; j++) {
-            long s = base + j * ld;
-            for (int k = 0, o = d0 + j; k < kn; k++, o += ldb) dst[o] = src.getAtIndex(F, s + k);
-        }
-    }
-
-    /** Zeroes columns j0..j1-1 of kn rows of a B panel (padding right of the matrix). */
-    public static void zeroColumns(float[] dst, int d0, int ldb, int j0, int j1, int kn) {
-        if (j1 > j0)
-            for (int k = 0, o = d0; k < kn; k++, o += ldb) java.util.Arrays.fill(dst, o + j0, o + j1, 0f);
     }
 }

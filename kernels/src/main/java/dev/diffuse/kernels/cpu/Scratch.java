@@ -11,7 +11,7 @@ public final class Scratch {
     private static final ThreadLocal<Scratch> LOCAL = ThreadLocal.withInitial(Scratch::new);
 
     /** What a buffer is for; each slot is an independent buffer. */
-    public enum Slot { A, B, C, PLANES, TRANSPOSED, TILE, ROWS, STATS }
+    public enum Slot { A, A2, A3, B, B2, B3, B4, C, C2, C3, PLANES, TRANSPOSED, TILE, TILE2, ROWS, STATS, PACK, PACK2, STAGE }
 
     private final float[][] floats = new float[Slot.values().length][];
     private final int[][] ints = new int[Slot.values().length][];
