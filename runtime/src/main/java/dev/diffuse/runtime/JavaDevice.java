@@ -83,7 +83,8 @@ public final class JavaDevice implements Device {
 
     @Override public void finish() {}
 
-    @Override public long globalMemoryBytes() { return Runtime.getRuntime().maxMemory(); }
+    /** The host's physical RAM: tensors live off-heap, so -Xmx does not bound them ({@link MemoryBudget} does). */
+    @Override public long globalMemoryBytes() { return MemoryBudget.hostTotalBytes(); }
 
     static MemorySegment segment(Storage s) {
         if (!(s instanceof JavaStorage js)) throw new IllegalArgumentException("storage of " + s.device().id() + " used on the Java device");

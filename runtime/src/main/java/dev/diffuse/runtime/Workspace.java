@@ -6,7 +6,8 @@ import java.util.List;
 /**
  * The memory of one pipeline (a sampler run, a training loop): every tensor it needs is allocated here, counted
  * against an explicit byte budget, and freed together by {@link #close()}. Pipelines allocate at set-up, so a
- * step allocates nothing.
+ * step allocates nothing. Every allocation also counts against the device-wide {@link MemoryBudget}, so a process
+ * refuses what would not fit in memory instead of being killed for it.
  */
 public final class Workspace implements AutoCloseable {
     /** Sub-buffer origins must be aligned on OpenCL devices (NVIDIA asks 512 bytes, PoCL 128); 4 KiB covers all we know. */
@@ -71,7 +72,14 @@ public final class Workspace implements AutoCloseable {
             throw new WorkspaceBudgetException(String.format(
                     "workspace '%s' on %s: budget of %s exceeded (asked for %s with %s in use). Raise the budget or "
                             + "lower the batch size / resolution.", name, device.id(), mib(budgetBytes), mib(bytes), mib(usedBytes)));
-        Storage s = device.allocate(bytes);
+        MemoryBudget.reserve(device, name, bytes);
+        Storage s;
+        try {
+            s = device.allocate(bytes);
+        } catch (RuntimeException | OutOfMemoryError e) {
+            MemoryBudget.release(device, bytes);
+            throw e;
+        }
         storages.add(s);
         usedBytes += bytes;
         return s;
@@ -85,5 +93,6 @@ public final class Workspace implements AutoCloseable {
         closed = true;
         storages.forEach(Storage::close);
         storages.clear();
+        MemoryBudget.release(device, usedBytes);
     }
 }

@@ -35,7 +35,7 @@ public final class ConsistencyDenoiser implements NetworkDenoiser {
     @Override public Prediction prediction() { return Prediction.X0; }
 
     @Override
-    public void predict(Tensor out, Tensor x, NoiseLevel level) {
+    public synchronized void predict(Tensor out, Tensor x, NoiseLevel level) {
         if (out.numel() != x.numel()) throw new IllegalArgumentException("consistency denoiser: out " + out + " must match x " + x);
         double s = level.sigma();
         if (!((float) s >= sigmaMin) || level.scale() != 1)

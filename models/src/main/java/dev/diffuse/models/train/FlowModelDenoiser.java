@@ -25,7 +25,7 @@ public final class FlowModelDenoiser implements NetworkDenoiser {
     }
 
     /** Condition every row on class {@code k}; -1 (default) for none. */
-    public FlowModelDenoiser classLabel(int k) {
+    public synchronized FlowModelDenoiser classLabel(int k) {
         if (k < -1) throw new IllegalArgumentException("class label must be >= 0, or -1 for unconditional, got " + k);
         this.label = k;
         if (k >= 0) Elementwise.fill(y, k);
@@ -35,7 +35,7 @@ public final class FlowModelDenoiser implements NetworkDenoiser {
     @Override public Prediction prediction() { return Prediction.VELOCITY; }
 
     @Override
-    public void predict(Tensor out, Tensor x, NoiseLevel level) {
+    public synchronized void predict(Tensor out, Tensor x, NoiseLevel level) {
         if (out.numel() != x.numel()) throw new IllegalArgumentException("flow model denoiser: out " + out + " must match x " + x);
         double ft = level.timestep();
         if (!(ft >= 0 && ft <= 1))

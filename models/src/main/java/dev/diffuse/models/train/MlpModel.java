@@ -189,7 +189,7 @@ public final class MlpModel implements TrainableModel {
     @Override public int numClasses() { return cfg.numClasses(); }
 
     @Override
-    public void forward(Tensor out, Tensor x, Tensor timesteps, Tensor classLabels) {
+    public synchronized void forward(Tensor out, Tensor x, Tensor timesteps, Tensor classLabels) {
         int bsz = x.dim(0);
         if (bsz < 1 || bsz > maxBatch)
             throw new IllegalArgumentException("MlpModel: batch " + bsz + " outside 1.." + maxBatch + " (the maxBatch it was built for)");
@@ -222,7 +222,7 @@ public final class MlpModel implements TrainableModel {
     }
 
     @Override
-    public void backward(Tensor dOut, Tensor dx) {
+    public synchronized void backward(Tensor dOut, Tensor dx) {
         int bsz = lastBatch;
         if (bsz < 0) throw new IllegalStateException("MlpModel.backward before forward");
         if (dOut.numel() != (long) bsz * d) throw new IllegalArgumentException("MlpModel: dOut " + dOut + " must match the last forward's output (" + bsz + " x " + d + ")");

@@ -37,7 +37,7 @@ public final class ModelDenoiser implements DifferentiableDenoiser, NetworkDenoi
     }
 
     /** Condition every row on class {@code k}; -1 (default) for none. */
-    public ModelDenoiser classLabel(int k) {
+    public synchronized ModelDenoiser classLabel(int k) {
         if (k < -1) throw new IllegalArgumentException("class label must be >= 0, or -1 for unconditional, got " + k);
         this.label = k;
         if (k >= 0) Elementwise.fill(y, k);
@@ -47,7 +47,7 @@ public final class ModelDenoiser implements DifferentiableDenoiser, NetworkDenoi
     @Override public Prediction prediction() { return Prediction.EPSILON; }
 
     @Override
-    public void predict(Tensor out, Tensor x, NoiseLevel level) {
+    public synchronized void predict(Tensor out, Tensor x, NoiseLevel level) {
         if (out.numel() != x.numel()) throw new IllegalArgumentException("model denoiser: out " + out + " must match x " + x);
         int[] row = model.sampleShape();
         Elementwise.fill(t, (float) schedule.timestepOf(level.scale(), level.sigma()));
@@ -61,7 +61,7 @@ public final class ModelDenoiser implements DifferentiableDenoiser, NetworkDenoi
      * parameter gradients, which a caller in the middle of training must zero afterwards.
      */
     @Override
-    public void vjp(Tensor out, Tensor x, NoiseLevel level, Tensor v) {
+    public synchronized void vjp(Tensor out, Tensor x, NoiseLevel level, Tensor v) {
         if (out.numel() != x.numel() || v.numel() != x.numel())
             throw new IllegalArgumentException("model vjp: out " + out + " and v " + v + " must match x " + x);
         int[] row = model.sampleShape();

@@ -63,7 +63,12 @@ final class Graph {
 
         long mark() { return top; }
 
+        long capacity() { return buf.numel(); }
+
         void release(long mark) { top = mark; }
+
+        /** Frees everything: a pass starts from an empty scratch, so a pass that failed half-way leaks nothing. */
+        void reset() { top = 0; }
     }
 
     final UNetConfig cfg;
@@ -120,6 +125,26 @@ final class Graph {
         return m;
     }
 
+    /**
+     * Bytes {@link #allocate} will take, computed the same way (slab padding included) without allocating: what a
+     * model of this config and maxBatch costs, checked against the memory budget before anything is built.
+     */
+    long bytesNeeded() {
+        long slab = 0;
+        for (Param p : params) slab = Math.addExact(slab, align(Tensor.numel(p.shape)));
+        long floats = training ? 2 * slab : slab, maxAct = 0;
+        for (Act a : acts) {
+            long n = Math.multiplyExact(Tensor.numel(a.shape), (long) maxBatch);
+            floats = Math.addExact(floats, training && a.hasGrad ? 2 * n : n);
+            maxAct = Math.max(maxAct, align(n));
+        }
+        floats = Math.addExact(floats, scratchCapacity(maxAct));
+        return Math.multiplyExact(floats, 4L);
+    }
+
+    /** Scratch elements: the largest step's temporaries + two accumulation temporaries in backward (concat has two inputs). */
+    private long scratchCapacity(long maxAct) { return Math.max(ALIGN, scratchNeed + (training ? 2 * maxAct : 0)); }
+
     /** Allocates the parameter slab (and gradient slab), activations, gradients and scratch in {@code ws}. */
     Tensor[] allocate(Workspace ws) {
         int[][] shapes = params.stream().map(p -> p.shape).toArray(int[][]::new);
@@ -135,9 +160,7 @@ final class Graph {
             if (training && a.hasGrad) a.grad = ws.tensor(withBatch(maxBatch, a.shape));
             maxAct = Math.max(maxAct, align(Tensor.numel(a.shape) * maxBatch));
         }
-        // + two accumulation temporaries the backward driver takes before a layer's own (concat has two inputs)
-        long cap = Math.max(ALIGN, scratchNeed + (training ? 2 * maxAct : 0));
-        scratch.buf = ws.tensor(Math.toIntExact(cap));
+        scratch.buf = ws.tensor(Math.toIntExact(scratchCapacity(maxAct)));
         return new Tensor[]{w[0], g == null ? null : g[0]};
     }
 

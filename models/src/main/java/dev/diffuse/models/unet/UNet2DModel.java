@@ -16,6 +16,7 @@ import dev.diffuse.models.train.TrainableModel;
 import dev.diffuse.models.unet.Graph.Act;
 import dev.diffuse.models.unet.Graph.Param;
 import dev.diffuse.runtime.Device;
+import dev.diffuse.runtime.MemoryBudget;
 import dev.diffuse.runtime.Tensor;
 import dev.diffuse.runtime.Workspace;
 
@@ -54,7 +55,11 @@ public final class UNet2DModel implements TrainableModel {
         this.tape = new Tape(cfg, maxBatch, training);
         this.g = tape.g;
         this.device = device;
-        this.ws = new Workspace(device, "UNet2DModel", Long.MAX_VALUE / 4);
+        long bytes = bytesNeeded(g);
+        MemoryBudget.require(device, String.format("a U-Net of %d parameters at %dx%d for batches up to %d%s",
+                        parameterCount(cfg), tape.height, tape.width, maxBatch, training ? " with gradients" : ""), bytes,
+                "use a smaller batch (or sample_size)");
+        this.ws = new Workspace(device, "UNet2DModel", bytes);
         Tensor[] slabs;
         try {
             slabs = g.allocate(ws);
@@ -67,6 +72,24 @@ public final class UNet2DModel implements TrainableModel {
         for (Param p : g.params) {
             named.put(p.name, p.w);
             if (p.g != null) namedGrads.put(p.name, p.g);
+        }
+    }
+
+    /**
+     * Device bytes a model of {@code cfg} takes for batches up to {@code maxBatch} (parameters, and with
+     * {@code training} gradients and backward scratch; activations; scratch), computed without allocating. A forward
+     * or backward allocates nothing beyond this.
+     */
+    public static long bytesNeeded(UNetConfig cfg, int maxBatch, boolean training) {
+        if (maxBatch <= 0) throw new IllegalArgumentException("UNet2DModel: maxBatch must be positive, got " + maxBatch);
+        return bytesNeeded(new Tape(cfg, maxBatch, training).g);
+    }
+
+    private static long bytesNeeded(Graph g) {
+        try {
+            return g.bytesNeeded();
+        } catch (ArithmeticException e) {
+            return -1; // more than 8 EiB: MemoryBudget.require refuses it
         }
     }
 
@@ -115,6 +138,9 @@ public final class UNet2DModel implements TrainableModel {
     }
 
     public UNetConfig config() { return tape.cfg; }
+
+    /** The bookkeeping behind this model (tests reach its scratch). */
+    Graph graph() { return g; }
 
     @Override public Device device() { return device; }
 
@@ -174,9 +200,17 @@ public final class UNet2DModel implements TrainableModel {
     /** {@link #forward(Tensor, Tensor, Tensor, Tensor)} without class labels. */
     public void forward(Tensor out, Tensor x, Tensor timesteps) { forward(out, x, timesteps, null); }
 
+    /**
+     * {@inheritDoc} Calls on one model are serialised (the model holds one set of activations); to serve many threads,
+     * batch their requests into one call (the pipeline does) or give each thread its own model. A call that fails
+     * half-way leaves the model usable: every pass starts from an empty scratch, and a backward needs a forward that
+     * completed.
+     */
     @Override
-    public void forward(Tensor out, Tensor x, Tensor timesteps, Tensor classLabels) {
+    public synchronized void forward(Tensor out, Tensor x, Tensor timesteps, Tensor classLabels) {
         int b = check(out, x, timesteps, classLabels);
+        lastBatch = -1;
+        g.scratch.reset();
         tape.xin.v(b).copyFrom(x);
         Tensor temb = tape.temb.v(b), l1 = tape.l1.v(b), s1 = tape.s1.v(b), emb = tape.emb.v(b);
         UNetConfig c = tape.cfg;
@@ -197,9 +231,9 @@ public final class UNet2DModel implements TrainableModel {
     }
 
     @Override
-    public void backward(Tensor dOut, Tensor dx) {
+    public synchronized void backward(Tensor dOut, Tensor dx) {
         if (!g.training) throw new IllegalStateException("backward on a UNet2DModel built with training = false; build it with training = true");
-        if (lastBatch < 0) throw new IllegalStateException("backward before forward: run forward first (it keeps the activations)");
+        if (lastBatch < 0) throw new IllegalStateException("backward needs a completed forward (none yet, or the last one failed): run forward first, it keeps the activations");
         int b = lastBatch;
         int[] os = Graph.withBatch(b, tape.out.shape);
         if (!Arrays.equals(dOut.shape(), os))
@@ -208,6 +242,7 @@ public final class UNet2DModel implements TrainableModel {
             throw new IllegalArgumentException("backward: dx " + dx + " must have the shape of the last forward's input "
                     + Arrays.toString(Graph.withBatch(b, tape.xin.shape)));
         wantInputGrad = dx != null;
+        g.scratch.reset();
         for (Act a : g.acts) a.fresh = true;
         tape.out.g(b).copyFrom(dOut);
         tape.out.fresh = false;

@@ -112,6 +112,14 @@ public record UNetConfig(Integer sampleSize, int inChannels, int outChannels, bo
                 List.of("AttnUpBlock2D", "UpBlock2D"), List.of(8, 16), 1, 1.5f, 0, 8, 4, 1e-5f, null, true, 3, 0f);
     }
 
+    /** A copy with another sample_size (the input's height and width). */
+    public UNetConfig withSampleSize(Integer size) {
+        return new UNetConfig(size, inChannels, outChannels, centerInputSample, timeEmbeddingDim, freqShift,
+                flipSinToCos, downBlockTypes, midBlockType, upBlockTypes, blockOutChannels, layersPerBlock,
+                midBlockScaleFactor, downsamplePadding, attentionHeadDim, normNumGroups, normEps, attnNormNumGroups,
+                addAttention, numClassEmbeds, dropout);
+    }
+
     /** A copy with another class-embedding table size (null: unconditional). */
     public UNetConfig withNumClassEmbeds(Integer n) {
         return new UNetConfig(sampleSize, inChannels, outChannels, centerInputSample, timeEmbeddingDim, freqShift,
