@@ -10,10 +10,10 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * What a convolution does to its sums on the way out, fused into the pass that writes y (NCHW):
  * <pre>
- *   y[n][co][p] = ((acc + (bias[co] + channelAdd[n][co])) + residual[n][co][p]) * scale
+ *   y[n][co][p] = (((acc + bias[co]) + channelAdd[n][co]) + residual[n][co][p]) * scale
  * </pre>
  * each term optional (null segments are skipped, scale 1 is skipped), added in this order in the vector and the
- * scalar loop alike. The residual may be y itself (an in-place {@code y += conv(x)}): each element is read before it
+ * scalar loop alike: the same roundings as the unfused sequence conv, broadcast add, add, scale. The residual may be y itself (an in-place {@code y += conv(x)}): each element is read before it
  * is written. Offsets are in elements.
  *
  * @param bias       (Cout) or null
@@ -43,21 +43,21 @@ public record ConvEpilogue(MemorySegment bias, long biasBase, MemorySegment chan
             int co = co0 + r, ti = to + r * NR;
             long yo = yBase + ((long) n * cout + co) * P + p0;
             long ro = residual == null ? 0 : residualBase + ((long) n * cout + co) * P + p0;
-            float add = 0f;
-            boolean hasAdd = bias != null || channelAdd != null;
-            if (bias != null) add = bias.getAtIndex(F, biasBase + co);
-            if (channelAdd != null) add += channelAdd.getAtIndex(F, channelAddBase + (long) n * cout + co);
+            float bv = bias == null ? 0f : bias.getAtIndex(F, biasBase + co);
+            float cv = channelAdd == null ? 0f : channelAdd.getAtIndex(F, channelAddBase + (long) n * cout + co);
             int q = 0;
             for (; q + V <= len; q += V) {
                 FloatVector v = FloatVector.fromArray(S, t, ti + q);
-                if (hasAdd) v = v.add(add);
+                if (bias != null) v = v.add(bv);
+                if (channelAdd != null) v = v.add(cv);
                 if (residual != null) v = v.add(FloatVector.fromMemorySegment(S, residual, (ro + q) * 4, LE));
                 if (scale != 1f) v = v.mul(scale);
                 v.intoMemorySegment(y, (yo + q) * 4, LE);
             }
             for (; q < len; q++) {
                 float v = t[ti + q];
-                if (hasAdd) v += add;
+                if (bias != null) v += bv;
+                if (channelAdd != null) v += cv;
                 if (residual != null) v += residual.getAtIndex(F, ro + q);
                 if (scale != 1f) v *= scale;
                 y.setAtIndex(F, yo + q, v);

@@ -7,8 +7,8 @@ package dev.diffuse.kernels.cpu;
  */
 public final class Tiles {
     public static final int NR = MicroKernels.NR;
-    /** Relative FMA rate of the 12-, 8- and 4-row kernels (measured with MicroKernelBench on AVX-512). */
-    private static final double RATE_12 = 1.0, RATE_8 = 0.93, RATE_4 = 0.75;
+    /** Relative FMA rate of the 12-, 8- and 4-row kernels with B read from L2, as in a convolution (AVX-512). */
+    private static final double RATE_12 = 1.0, RATE_8 = 0.81, RATE_4 = 0.70;
     private static final boolean WIDE = MicroKernels.S.vectorBitSize() >= 512;
 
     private Tiles() {}

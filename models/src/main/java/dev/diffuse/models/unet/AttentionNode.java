@@ -1,6 +1,7 @@
 package dev.diffuse.models.unet;
 
 import dev.diffuse.kernels.attention.Attention;
+import dev.diffuse.kernels.conv2d.Conv2d;
 import dev.diffuse.kernels.conv2d.Conv2dSpec;
 import dev.diffuse.kernels.elementwise.Elementwise;
 import dev.diffuse.kernels.groupnorm.GroupNorm;
@@ -69,11 +70,11 @@ final class AttentionNode implements Node {
     private static Tensor w4(Tensor w) { return w.reshape(w.dim(0), w.dim(1), 1, 1); }
 
     private static void conv(Conv cv, Tensor y, Tensor x) {
-        dev.diffuse.kernels.conv2d.Conv2d.forward(y, x, w4(cv.w().w), cv.b().w, cv.spec());
+        Conv2d.forward(y, x, w4(cv.w().w), cv.b().w, cv.spec());
     }
 
     private static void convBack(Conv cv, Tensor dx, Tensor dy, Tensor x) {
-        dev.diffuse.kernels.conv2d.Conv2d.backward(dx, w4(cv.w().g), cv.b().g, dy, x, w4(cv.w().w), cv.spec());
+        Conv2d.backward(dx, w4(cv.w().g), cv.b().g, dy, x, w4(cv.w().w), cv.spec());
     }
 
     @Override public Act[] ins() { return new Act[]{in}; }
@@ -95,9 +96,9 @@ final class AttentionNode implements Node {
         sc.release(mark);
         Attention.forward(o.v(b), lse.v(b), qh.v(b), kh.v(b), vh.v(b), (float) (1.0 / Math.sqrt(headDim)));
         Attention.headsToChannels(och.v(b), o.v(b), heads);
-        conv(proj, y, och.v(b));
-        Elementwise.add(y, y, x);
-        if (rescale != 1f) Elementwise.scale(y, y, 1f / rescale);
+        // y = (to_out(o) + x) / r in the projection's output pass
+        Conv2d.forwardFused(y, och.v(b), w4(proj.w().w), proj.b().w, null, x, rescale != 1f ? 1f / rescale : 1f,
+                proj.spec());
     }
 
     @Override

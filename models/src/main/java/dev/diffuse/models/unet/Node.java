@@ -34,6 +34,11 @@ interface Node {
 
         void forward(Tensor y, Tensor x) { Conv2d.forward(y, x, w.w, b.w, spec); }
 
+        /** y = ((conv(x) + channelAdd) + residual) * scale in one output pass; channelAdd, residual may be null. */
+        void forwardFused(Tensor y, Tensor x, Tensor channelAdd, Tensor residual, float scale) {
+            Conv2d.forwardFused(y, x, w.w, b.w, channelAdd, residual, scale, spec);
+        }
+
         void backward(Tensor dx, Tensor dy, Tensor x) { Conv2d.backward(dx, w.g, b.g, dy, x, w.w, spec); }
     }
 
