@@ -39,6 +39,24 @@ final class Models {
         return n.path("_class_name").asText("UNet2DModel");
     }
 
+    /** Working memory a sampling model may take for its activations: the batch is chosen to fit. */
+    static final long SAMPLING_ACTIVATION_BYTES = 160L << 20;
+
+    /**
+     * The largest batch up to {@code want} whose inference model (parameters and activations) fits in
+     * {@link #SAMPLING_ACTIVATION_BYTES}, halving from {@code want} (at least 1). Denoisers evaluate larger sample
+     * counts in chunks of this size, and every image's result is the same whatever chunk it is in, so this changes
+     * memory, not samples (the small U-Net at 64 images would hold 410 MB of activations, 103 MB at 16).
+     */
+    static int inferenceBatch(Path dir, int want) throws IOException {
+        Path folder = resolve(dir);
+        if (!className(folder).equals("UNet2DModel")) return want;
+        UNetConfig cfg = UNetCheckpoint.readConfig(folder);
+        int b = Math.max(1, want);
+        while (b > 1 && UNet2DModel.bytesNeeded(cfg, b, false) > SAMPLING_ACTIVATION_BYTES) b = (b + 1) / 2;
+        return b;
+    }
+
     /** Loads the model in {@code dir} for inference with room for {@code maxBatch} rows. */
     static TrainableModel load(Path dir, Device device, int maxBatch) throws IOException { return load(dir, device, maxBatch, false); }
 

@@ -103,7 +103,7 @@ public final class SampleCommand implements Callable<Integer> {
         System.out.println("device:  " + dev.id() + "  " + dev.name());
         ModelObjective objective = ModelObjective.read(dir);
         sampler = ModelSamplers.check(objective, sampler, dir);
-        try (var net = Models.load(dir, dev, Math.min(n, 64)); var den = ModelSamplers.denoiser(net, objective, DiscreteSchedule.ddpmDefault(), classLabel)) {
+        try (var net = Models.load(dir, dev, Models.inferenceBatch(dir, Math.min(n, 64))); var den = ModelSamplers.denoiser(net, objective, DiscreteSchedule.ddpmDefault(), classLabel)) {
             // image models work in [-1, 1]: ddpm/ddim clip the predicted x0 there (diffusers' clip_sample default) unless --no-clip
             boolean clip = !noClip && net.sampleShape().length == 3;
             Sampler s = ModelSamplers.create(objective, sampler,

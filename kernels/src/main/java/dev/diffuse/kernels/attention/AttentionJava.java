@@ -90,14 +90,27 @@ final class AttentionJava {
     /** Flash-style forward on the CPU engine ({@link AttentionForward}), reading and writing the tensors in place. */
     static void forward(JavaDevice dev, Tensor o, Tensor lse, Tensor q, Tensor k, Tensor v, float scale) {
         AttentionForward.forward(dev, o.segment(), lse.segment(), q.segment(), k.segment(), v.segment(),
-                q.dim(0) * q.dim(1), q.dim(2), q.dim(3), scale);
+                q.dim(0) * q.dim(1), q.dim(2), q.dim(3), scale, false);
+    }
+
+    /** {@link Attention#forwardChannels}: the same CPU-engine forward on channel-first blocks; s = (B, heads, N, D). */
+    static void forwardChannels(JavaDevice dev, Tensor o, Tensor lse, Tensor q, Tensor k, Tensor v, int[] s, float scale) {
+        AttentionForward.forward(dev, o.segment(), lse.segment(), q.segment(), k.segment(), v.segment(), s[0] * s[1],
+                s[2], s[3], scale, true);
+    }
+
+    /** {@link Attention#backwardChannels}: the CPU-engine backward on channel-first blocks; s = (B, heads, N, D). */
+    static void backwardChannels(JavaDevice dev, Tensor dq, Tensor dk, Tensor dv, Tensor dO, Tensor q, Tensor k, Tensor v,
+                                 Tensor o, Tensor lse, Tensor delta, int[] s, float scale) {
+        AttentionBackward.backward(dev, dq.segment(), dk.segment(), dv.segment(), dO.segment(), q.segment(), k.segment(),
+                v.segment(), o.segment(), lse.segment(), delta.segment(), s[0] * s[1], s[2], s[3], scale, true);
     }
 
     /** Backward on the CPU engine ({@link AttentionBackward}), reading and writing the tensors in place. */
     static void backward(JavaDevice dev, Tensor dq, Tensor dk, Tensor dv, Tensor dO, Tensor q, Tensor k, Tensor v,
                          Tensor o, Tensor lse, Tensor delta, float scale) {
         AttentionBackward.backward(dev, dq.segment(), dk.segment(), dv.segment(), dO.segment(), q.segment(), k.segment(),
-                v.segment(), o.segment(), lse.segment(), delta.segment(), q.dim(0) * q.dim(1), q.dim(2), q.dim(3), scale);
+                v.segment(), o.segment(), lse.segment(), delta.segment(), q.dim(0) * q.dim(1), q.dim(2), q.dim(3), scale, false);
     }
 
     /** toHeads: out (B, heads, N, hd) from in (B, N, heads*hd); else out (B, N, heads*hd) from in (B, heads, N, hd). */

@@ -2,6 +2,8 @@ package dev.diffuse.kernels.conv2d;
 
 import dev.diffuse.kernels.Checks;
 import dev.diffuse.kernels.cpu.ConvEpilogue;
+import dev.diffuse.kernels.elementwise.Elementwise;
+import dev.diffuse.kernels.shape.ShapeOps;
 import dev.diffuse.runtime.ClDevice;
 import dev.diffuse.runtime.JavaDevice;
 import dev.diffuse.runtime.Tensor;
@@ -77,7 +79,25 @@ public final class Conv2d {
             case JavaDevice j -> Conv2dJavaFast.forward(j, y, x, w, new ConvEpilogue(b.segment(), 0,
                     channelAdd == null ? null : channelAdd.segment(), 0, residual == null ? null : residual.segment(), 0,
                     scale), d, spec);
-            case ClDevice c -> Conv2dCl.forwardFused(c, y, x, w, b, channelAdd, residual, scale, d, spec);
+            case ClDevice c -> forwardFusedComposed(c, y, x, w, b, channelAdd, residual, scale, d, spec);
+        }
+    }
+
+    /**
+     * OpenCL: {@link #forwardFused} composed of existing kernels: the convolution (into a temporary when the residual is
+     * y itself), then the broadcast add, the residual add and the scale, in the fused op's order.
+     */
+    private static void forwardFusedComposed(ClDevice c, Tensor y, Tensor x, Tensor w, Tensor b, Tensor channelAdd,
+                                             Tensor residual, float scale, Dims d, Conv2dSpec spec) {
+        boolean inPlace = residual != null && residual.storage() == y.storage() && residual.offset() == y.offset();
+        Tensor conv = inPlace ? Tensor.allocate(c, y.shape()) : y;   // freed after the queued kernels ran
+        try {
+            Conv2dCl.forward(c, conv, x, w, b, d, spec);
+            if (channelAdd != null) ShapeOps.addBroadcast(conv, conv, channelAdd);
+            if (residual != null) Elementwise.add(y, conv, residual);
+            if (scale != 1f) Elementwise.scale(y, y, scale);
+        } finally {
+            if (inPlace) conv.close();
         }
     }
 

@@ -2,8 +2,6 @@ package dev.diffuse.kernels.conv2d;
 
 import java.util.Map;
 
-import dev.diffuse.kernels.elementwise.Elementwise;
-import dev.diffuse.kernels.shape.ShapeOps;
 import dev.diffuse.runtime.ClDevice;
 import dev.diffuse.runtime.ClKernel;
 import dev.diffuse.runtime.Tensor;
@@ -54,24 +52,6 @@ final class Conv2dCl {
     static void backward(ClDevice c, Tensor dx, Tensor dw, Tensor db, Tensor dy, Tensor x, Tensor w,
                          Conv2d.Dims d, Conv2dSpec s) {
         backward(c, dx, dw, db, dy, x, w, d, s, TUNING);
-    }
-
-    /**
-     * {@link Conv2d#forwardFused} as a composition of existing kernels: the convolution (into a temporary when the
-     * residual is y itself), then the broadcast add, the residual add and the scale, in the fused op's order.
-     */
-    static void forwardFused(ClDevice c, Tensor y, Tensor x, Tensor w, Tensor b, Tensor channelAdd, Tensor residual,
-                             float scale, Conv2d.Dims d, Conv2dSpec s) {
-        boolean inPlace = residual != null && residual.storage() == y.storage() && residual.offset() == y.offset();
-        Tensor conv = inPlace ? Tensor.allocate(c, y.shape()) : y;   // freed after the queued kernels ran
-        try {
-            forward(c, conv, x, w, b, d, s);
-            if (channelAdd != null) ShapeOps.addBroadcast(conv, conv, channelAdd);
-            if (residual != null) Elementwise.add(y, conv, residual);
-            if (scale != 1f) Elementwise.scale(y, y, scale);
-        } finally {
-            if (inPlace) conv.close();
-        }
     }
 
     static void forward(ClDevice c, Tensor y, Tensor x, Tensor w, Tensor b, Conv2d.Dims d, Conv2dSpec s, Tuning t) {

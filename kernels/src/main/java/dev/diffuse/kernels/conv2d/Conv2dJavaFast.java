@@ -35,7 +35,7 @@ final class Conv2dJavaFast {
                          Conv2d.Dims d, Conv2dSpec s) {
         if (dx != null && s.stride() == 1)
             ConvForward.inputGradStride1(dev, dx.segment(), dy.segment(), w.segment(), d.B(), d.Cin(), d.H(), d.W(),
-                    d.Cout(), d.OH(), d.OW(), d.K(), s.padTop(), s.padLeft());
+                    d.Cout(), d.OH(), d.OW(), d.K(), s.padTop(), s.padLeft(), false);
         else if (dx != null)
             ConvBackward.inputGradStrided(dev, dx.segment(), dy.segment(), w.segment(), d.B(), d.Cin(), d.H(), d.W(),
                     d.Cout(), d.OH(), d.OW(), d.K(), s.stride(), s.padTop(), s.padLeft());

@@ -30,10 +30,14 @@ public final class AttentionBackward {
 
     private AttentionBackward() {}
 
-    /** dq, dk, dv (bh, n, d) written; delta (bh, n) overwritten with rowsum(dO * o). */
+    /**
+     * dq, dk, dv written; delta (bh, n) overwritten with rowsum(dO * o). Layouts as in {@link AttentionForward#forward}:
+     * token-major, or {@code channelFirst}; both give the same bits.
+     */
     public static void backward(JavaDevice dev, MemorySegment dq, MemorySegment dk, MemorySegment dv, MemorySegment dO,
                                 MemorySegment q, MemorySegment k, MemorySegment v, MemorySegment o, MemorySegment lse,
-                                MemorySegment delta, int bh, int n, int d, float scale) {
+                                MemorySegment delta, int bh, int n, int d, float scale, boolean channelFirst) {
+        int is = channelFirst ? 1 : d, es = channelFirst ? n : 1;     // element (i, e) of a problem at i*is + e*es
         int mrK = Tiles.rows(n), mrE = Tiles.rows(d), kPanels = (n + mrK - 1) / mrK, ePanels = (d + mrE - 1) / mrE;
         int dpad = ConvGeometry.ceil(d, NR), eTiles = dpad / NR, keysPad = kPanels * mrK;
         int[] seq = Pack.seq(Math.max(keysPad, d));
@@ -47,10 +51,10 @@ public final class AttentionBackward {
             float[] ak = s.floats(Scratch.Slot.A, (long) keysPad * d), av = s.floats(Scratch.Slot.A2, (long) keysPad * d);
             float[] akt = s.floats(Scratch.Slot.A3, (long) ePanels * mrE * n);
             for (int p = 0; p < kPanels; p++) {
-                Pack.a(kh, 0, d, 1, p * mrK, mrK, n, 0, d, ak, p * mrK * d);
-                Pack.a(vh, 0, d, 1, p * mrK, mrK, n, 0, d, av, p * mrK * d);
+                Pack.a(kh, 0, is, es, p * mrK, mrK, n, 0, d, ak, p * mrK * d);
+                Pack.a(vh, 0, is, es, p * mrK, mrK, n, 0, d, av, p * mrK * d);
             }
-            for (int p = 0; p < ePanels; p++) Pack.a(kh, 0, 1, d, p * mrE, mrE, d, 0, n, akt, p * mrE * n);
+            for (int p = 0; p < ePanels; p++) Pack.a(kh, 0, es, is, p * mrE, mrE, d, 0, n, akt, p * mrE * n);
             float[] bq = s.floats(Scratch.Slot.B, (long) d * NR), bdo = s.floats(Scratch.Slot.B2, (long) d * NR);
             float[] qRows = s.floats(Scratch.Slot.B3, (long) NR * dpad), doRows = s.floats(Scratch.Slot.B4, (long) NR * dpad);
             float[] sc = s.floats(Scratch.Slot.PLANES, (long) keysPad * NR), dp = s.floats(Scratch.Slot.TRANSPOSED, (long) keysPad * NR);
@@ -60,13 +64,13 @@ public final class AttentionBackward {
             Arrays.fill(dvAcc, 0, keysPad * dpad, 0f);
             for (int i0 = 0; i0 < n; i0 += NR) {
                 int nq = Math.min(NR, n - i0);
-                transposeBlock(qh, i0, nq, d, bq);
-                transposeBlock(doh, i0, nq, d, bdo);
-                rows(qh, i0, nq, d, dpad, qRows);
-                rows(doh, i0, nq, d, dpad, doRows);
+                transposeBlock(qh, is, es, i0, nq, d, bq);
+                transposeBlock(doh, is, es, i0, nq, d, bdo);
+                rows(qh, is, es, i0, nq, d, dpad, qRows);
+                rows(doh, is, es, i0, nq, d, dpad, doRows);
                 for (int i = 0; i < NR; i++) {         // lse_i and delta_i = dO_i . o_i (0 for the padding lanes)
                     float de = 0f;
-                    if (i < nq) for (int e = 0; e < d; e++) de = Math.fma(doRows[i * dpad + e], oh[(i0 + i) * d + e], de);
+                    if (i < nq) for (int e = 0; e < d; e++) de = Math.fma(doRows[i * dpad + e], oh[(i0 + i) * is + e * es], de);
                     stats[i] = i < nq ? lse.getAtIndex(F, rowBase + i0 + i) : 0f;
                     stats[NR + i] = de;
                     if (i < nq) delta.setAtIndex(F, rowBase + i0 + i, de);
@@ -83,25 +87,31 @@ public final class AttentionBackward {
                         Tiles.rows(mrK, dp, seq, p * mrK, 0, nq, qRows, et * NR, dpad, dkAcc, co, true);
                     }
                 for (int p = 0; p < ePanels; p++) Tiles.packed(mrE, akt, p * mrE * n, dp, seq, 0, n, 0, dqT, p * mrE * NR, false);
-                for (int i = 0; i < nq; i++)                 // dq rows of the block, via the (free) dO staging rows
-                    for (int e = 0; e < d; e++) doRows[i * d + e] = dqT[e * NR + i];
-                MemorySegment.copy(doRows, 0, dq, F, (base + (long) i0 * d) * 4, nq * d);
+                if (channelFirst) {                          // dq columns of the block: a run per e
+                    for (int e = 0; e < d; e++) MemorySegment.copy(dqT, e * NR, dq, F, (base + (long) e * n + i0) * 4, nq);
+                } else {                                     // dq rows of the block, via the (free) dO staging rows
+                    for (int i = 0; i < nq; i++)
+                        for (int e = 0; e < d; e++) doRows[i * d + e] = dqT[e * NR + i];
+                    MemorySegment.copy(doRows, 0, dq, F, (base + (long) i0 * d) * 4, nq * d);
+                }
             }
             for (int j = 0; j < n; j++)                      // dK, dV from the tile layout, staged through kh, vh
                 for (int e = 0; e < d; e++) {
                     int p = j / mrK, r = j - p * mrK, et = e / NR, idx = ((p * eTiles + et) * mrK + r) * NR + e - et * NR;
-                    kh[j * d + e] = dkAcc[idx];
-                    vh[j * d + e] = dvAcc[idx];
+                    kh[j * is + e * es] = dkAcc[idx];
+                    vh[j * is + e * es] = dvAcc[idx];
                 }
             MemorySegment.copy(kh, 0, dk, F, base * 4, n * d);
             MemorySegment.copy(vh, 0, dv, F, base * 4, n * d);
         });
     }
 
-    /** rows[i*dpad + e] = t[(i0+i)*d + e] for i < nq, e < d; 0 elsewhere. */
-    private static void rows(float[] t, int i0, int nq, int d, int dpad, float[] rows) {
+    /** rows[i*dpad + e] = t(i0 + i, e) (element (i, e) at i*is + e*es) for i < nq, e < d; 0 elsewhere. */
+    private static void rows(float[] t, int is, int es, int i0, int nq, int d, int dpad, float[] rows) {
         Arrays.fill(rows, 0, NR * dpad, 0f);
-        for (int i = 0; i < nq; i++) System.arraycopy(t, (i0 + i) * d, rows, i * dpad, d);
+        if (es == 1) for (int i = 0; i < nq; i++) System.arraycopy(t, (i0 + i) * is, rows, i * dpad, d);
+        else for (int e = 0; e < d; e++)
+            for (int i = 0, src = e * es + i0 * is; i < nq; i++, src += is) rows[i * dpad + e] = t[src];
     }
 
     /** sc: S^T -> P^T = exp(scale S^T - lse); dp: dP^T -> scale P^T (dP^T - delta). Lanes are the block's queries. */

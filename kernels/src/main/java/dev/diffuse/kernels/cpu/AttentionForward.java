@@ -34,9 +34,15 @@ public final class AttentionForward {
 
     private AttentionForward() {}
 
-    /** o (bh, n, d) = softmax(scale q k^T) v and lse (bh, n), for bh = batch * heads independent problems. */
+    /**
+     * o = softmax(scale q k^T) v and lse (bh, n), for bh = batch * heads independent problems of n tokens and head dim
+     * d. Each problem's q, k, v, o is a block of n * d floats: token-major (i, e) at {@code i*d + e}, the (B, heads,
+     * N, D) layout, or with {@code channelFirst} at {@code e*n + i}, the (B, heads * D, N) layout of a 1x1 convolution's
+     * output (no transposes needed around the projections). Both give the same bits.
+     */
     public static void forward(JavaDevice dev, MemorySegment o, MemorySegment lse, MemorySegment q, MemorySegment k,
-                               MemorySegment v, int bh, int n, int d, float scale) {
+                               MemorySegment v, int bh, int n, int d, float scale, boolean channelFirst) {
+        int is = channelFirst ? 1 : d, es = channelFirst ? n : 1;     // element (i, e) of a problem at i*is + e*es
         int qBlocks = (n + QB - 1) / QB;
         int splits = Math.max(1, Math.min(qBlocks, (2 * dev.threads() + bh - 1) / bh));
         int mrK = Tiles.rows(Math.min(n, KB)), mrV = Tiles.rows(d);
@@ -53,16 +59,16 @@ public final class AttentionForward {
             float[] vh = stage(s, Scratch.Slot.C2, v, base, n * d);
             float[] ak = s.floats(Scratch.Slot.A, (long) kPanels * mrK * d);     // K rows, k-major over e
             float[] av = s.floats(Scratch.Slot.C, (long) vPanels * mrV * n);     // V^T rows (e), k-major over keys
-            for (int p = 0; p < kPanels; p++) Pack.a(kh, 0, d, 1, p * mrK, mrK, n, 0, d, ak, p * mrK * d);
-            for (int p = 0; p < vPanels; p++) Pack.a(vh, 0, 1, d, p * mrV, mrV, d, 0, n, av, p * mrV * n);
+            for (int p = 0; p < kPanels; p++) Pack.a(kh, 0, is, es, p * mrK, mrK, n, 0, d, ak, p * mrK * d);
+            for (int p = 0; p < vPanels; p++) Pack.a(vh, 0, es, is, p * mrV, mrV, d, 0, n, av, p * mrV * n);
             float[] bq = s.floats(Scratch.Slot.B, (long) d * NR);               // Q^T of the block (d x QB)
             float[] sc = s.floats(Scratch.Slot.PLANES, (long) perBlock * mrK * NR); // S^T, then P^T, of a key block
             float[] ot = s.floats(Scratch.Slot.TILE, (long) vPanels * mrV * NR);  // O^T (d x QB)
             float[] stats = s.floats(Scratch.Slot.STATS, 4L * NR);              // m, l, alpha
-            float[] out = s.floats(Scratch.Slot.B2, (long) NR * d);             // the block's rows of o
+            float[] out = s.floats(Scratch.Slot.B2, (long) NR * d + NR);             // the block's part of o
             for (int qb = qb0; qb < qb1; qb++) {
                 int i0 = qb * QB, nq = Math.min(QB, n - i0);
-                transposeBlock(qh, i0, nq, d, bq);
+                transposeBlock(qh, is, es, i0, nq, d, bq);
                 for (int p0 = 0; p0 < kPanels; p0 += perBlock) {
                     int p1 = Math.min(kPanels, p0 + perBlock), j0 = p0 * mrK, jn = Math.min(n, p1 * mrK) - j0;
                     for (int p = p0; p < p1; p++)
@@ -73,7 +79,7 @@ public final class AttentionForward {
                     for (int p = 0; p < vPanels; p++)
                         Tiles.packed(mrV, av, p * mrV * n + j0 * mrV, sc, seq, 0, jn, 0, ot, p * mrV * NR, !first);
                 }
-                finish(ot, stats, out, o, lse, base, (long) h * n, i0, nq, d);
+                finish(ot, stats, out, o, lse, base, (long) h * n, i0, nq, n, d, channelFirst);
             }
         });
     }
@@ -85,10 +91,20 @@ public final class AttentionForward {
         return h;
     }
 
-    /** bq[e*NR + i] = q[(i0+i)*d + e] for i < nq, 0 for nq <= i < NR (q staged on the heap, n x d). */
-    static void transposeBlock(float[] q, int i0, int nq, int d, float[] bq) {
+    /**
+     * bq[e*NR + i] = q(i0 + i, e) for i < nq, 0 for nq <= i < NR, from a staged problem with element (i, e) at
+     * i*is + e*es: a row copy per e for the channel-first layout, a transpose for the token-major one.
+     */
+    static void transposeBlock(float[] q, int is, int es, int i0, int nq, int d, float[] bq) {
+        if (is == 1) {
+            for (int e = 0; e < d; e++) {
+                System.arraycopy(q, e * es + i0, bq, e * NR, nq);
+                if (nq < NR) java.util.Arrays.fill(bq, e * NR + nq, (e + 1) * NR, 0f);
+            }
+            return;
+        }
         for (int i = 0; i < NR; i++)
-            if (i < nq) for (int e = 0, src = (i0 + i) * d; e < d; e++) bq[e * NR + i] = q[src + e];
+            if (i < nq) for (int e = 0, src = (i0 + i) * is; e < d; e++) bq[e * NR + i] = q[src + e * es];
             else for (int e = 0; e < d; e++) bq[e * NR + i] = 0f;
     }
 
@@ -125,13 +141,25 @@ public final class AttentionForward {
         }
     }
 
-    /** o[i][e] = O^T[e][i] / l_i and lse_i = m_i + log l_i for the block's nq queries (rows built in out). */
+    /**
+     * o(i, e) = O^T[e][i] / l_i and lse_i = m_i + log l_i for the block's nq queries, built in {@code out} and copied
+     * out in runs: the block's rows (token-major) or, channel-first, its columns of every e.
+     */
     private static void finish(float[] ot, float[] stats, float[] out, MemorySegment o, MemorySegment lse, long base,
-                               long lseBase, int i0, int nq, int d) {
+                               long lseBase, int i0, int nq, int n, int d, boolean channelFirst) {
+        for (int i = 0; i < nq; i++) lse.setAtIndex(F, lseBase + i0 + i, stats[i] + (float) Math.log(stats[NR + i]));
+        if (channelFirst) {
+            FloatVector l0 = FloatVector.fromArray(S, stats, NR), l1 = FloatVector.fromArray(S, stats, NR + V);
+            for (int e = 0; e < d; e++) {
+                FloatVector.fromArray(S, ot, e * NR).div(l0).intoArray(out, e * NR);
+                FloatVector.fromArray(S, ot, e * NR + V).div(l1).intoArray(out, e * NR + V);
+                MemorySegment.copy(out, e * NR, o, F, (base + (long) e * n + i0) * 4, nq);
+            }
+            return;
+        }
         for (int i = 0; i < nq; i++) {
             float l = stats[NR + i];
             for (int e = 0; e < d; e++) out[i * d + e] = ot[e * NR + i] / l;
-            lse.setAtIndex(F, lseBase + i0 + i, stats[i] + (float) Math.log(l));
         }
         MemorySegment.copy(out, 0, o, F, (base + (long) i0 * d) * 4, nq * d);
     }

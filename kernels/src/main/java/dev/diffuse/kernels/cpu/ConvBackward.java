@@ -55,7 +55,8 @@ public final class ConvBackward {
                 int p0 = ch * panels / chunks, p1 = (ch + 1) * panels / chunks;
                 if (p0 >= p1) return;
                 float[] planes = Scratch.get().floats(Scratch.Slot.PLANES, g.planesFloats());
-                ConvPlanes.fill(x, 0, g, n0, gn, p0 * mr / kk, Math.min(cin, (Math.min(kc, p1 * mr) + kk - 1) / kk), planes);
+                ConvPlanes.fill(x, 0, g, n0, gn, p0 * mr / kk, Math.min(cin, (Math.min(kc, p1 * mr) + kk - 1) / kk), 0,
+                        Integer.MAX_VALUE, planes);
                 for (int k0 = 0; k0 < cols; k0 += KC) {
                     int k1 = Math.min(cols, k0 + KC);
                     for (int ct = 0; ct < coTiles; ct++)

@@ -14,6 +14,8 @@ import java.util.Arrays;
 public final class Pack {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
     static final int NR = MicroKernels.NR;
+    /** k's per block of a transposing B pack. */
+    private static final int TK = 64;
     /** {@code SEQ[k] = k * NR}: row offsets of a B panel. */
     private static final int[] SEQ = sequence(8192);
 
@@ -35,12 +37,13 @@ public final class Pack {
     public static void a(MemorySegment src, long base, long rs, long cs, int m0, int mr, int m, int k0, int k1,
                          float[] dst, int d0) {
         int rows = Math.min(mr, m - m0), kn = k1 - k0;
-        if (cs == 1) {           // rows contiguous: stage each row's run, write it with stride mr
-            float[] run = Scratch.get().floats(Scratch.Slot.PACK, kn);
-            for (int r = 0; r < rows; r++) {
-                MemorySegment.copy(src, F, (base + (m0 + r) * rs + k0) * 4, run, 0, kn);
-                for (int k = 0, o = d0 + r; k < kn; k++, o += mr) dst[o] = run[k];
-            }
+        if (cs == 1) {           // rows contiguous: stage the mr rows' runs, then write k-major sequentially
+            float[] run = Scratch.get().floats(Scratch.Slot.PACK, (long) mr * kn);
+            for (int r = 0; r < rows; r++) MemorySegment.copy(src, F, (base + (m0 + r) * rs + k0) * 4, run, r * kn, kn);
+            for (int r = rows; r < mr; r++) java.util.Arrays.fill(run, r * kn, (r + 1) * kn, 0f);
+            for (int k = 0, o = d0; k < kn; k++)
+                for (int r = 0, i = k; r < mr; r++, i += kn) dst[o++] = run[i];
+            return;
         } else if (rs == 1) {    // columns contiguous: the mr rows of one k are a run
             for (int k = 0; k < kn; k++)
                 MemorySegment.copy(src, F, (base + (k0 + k) * cs + m0) * 4, dst, d0 + k * mr, rows);
@@ -86,14 +89,15 @@ public final class Pack {
                 MemorySegment.copy(src, F, (base + k * rs + j0) * 4, dst, o, cols);
                 if (cols < NR) Arrays.fill(dst, o + cols, o + NR, 0f);
             }
-        } else {                 // each column is a run over k: stage it, write with stride NR
-            float[] run = Scratch.get().floats(Scratch.Slot.PACK, kn);
-            for (int q = 0; q < cols; q++) {
-                MemorySegment.copy(src, F, (base + (j0 + q) * cs) * 4, run, 0, kn);
-                for (int k = 0, o = d0 + q; k < kn; k++, o += NR) dst[o] = run[k];
+        } else {                 // each column is a run over k: transpose blocks of TK k's (8 KB in, 8 KB out, in L1)
+            float[] run = Scratch.get().floats(Scratch.Slot.PACK, (long) NR * TK);
+            for (int k0 = 0; k0 < kn; k0 += TK) {
+                int kb = Math.min(TK, kn - k0);
+                for (int q = 0; q < cols; q++) MemorySegment.copy(src, F, (base + (j0 + q) * cs + k0) * 4, run, q * TK, kb);
+                for (int q = cols; q < NR; q++) java.util.Arrays.fill(run, q * TK, q * TK + kb, 0f);
+                for (int k = 0, o = d0 + k0 * NR; k < kb; k++)
+                    for (int q = 0, i = k; q < NR; q++, i += TK) dst[o++] = run[i];
             }
-            for (int q = cols; q < NR; q++)
-                for (int k = 0, o = d0 + q; k < kn; k++, o += NR) dst[o] = 0f;
         }
     }
 }
