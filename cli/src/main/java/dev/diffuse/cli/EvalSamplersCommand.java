@@ -49,6 +49,9 @@ public final class EvalSamplersCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        for (int v : nfe)
+            if (v < 1) throw new IllegalArgumentException("--nfe values must be at least 1 network evaluation, got " + v);
+        if (n < 2) throw new IllegalArgumentException("--n must be at least 2 samples per cell, got " + n);
         Device d = Devices.select(device);
         List<String> names = samplers != null ? samplers : Samplers.NAMES;
         for (String s : names) Samplers.create(s, Samplers.Options.defaults(10)); // fail fast on unknown names

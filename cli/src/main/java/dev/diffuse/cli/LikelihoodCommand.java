@@ -6,10 +6,12 @@ import java.util.concurrent.Callable;
 
 import dev.diffuse.models.data.Dataset;
 import dev.diffuse.models.data.Datasets;
-import dev.diffuse.models.train.ModelDenoiser;
+import dev.diffuse.models.unet.UNet2DModel;
+import dev.diffuse.models.unet.UNetCheckpoint;
+import dev.diffuse.pipeline.eval.ImageLikelihood;
 import dev.diffuse.runtime.Device;
 import dev.diffuse.runtime.Devices;
-import dev.diffuse.runtime.Philox;
+import dev.diffuse.runtime.MemoryBudget;
 import dev.diffuse.runtime.Tensor;
 import dev.diffuse.runtime.Workspace;
 import dev.diffuse.samplers.Denoiser;
@@ -22,34 +24,44 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code diffuse likelihood}: log-likelihood through the probability-flow ODE. For an exact mixture it is compared
- * with the exact log-density; for an image model it is reported in bits per dimension on dequantised data:
- * x = (pixel + u) / 127.5 - 1 with u ~ U(0, 1), so p_pixel = p_x / 127.5^D and
- * bits/dim = -log p_x / (D ln 2) + log2(127.5).
+ * with the exact log-density; for an image model it is reported in bits per dimension on dequantised data
+ * ({@link ImageLikelihood}, which the Spark evaluation job runs over ranges of a test set with the same bits).
  */
 @Command(name = "likelihood", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Estimate log-likelihoods with the probability-flow ODE (exact trace or Hutchinson): nats for a mixture, bits/dim for images.")
 public final class LikelihoodCommand implements Callable<Integer> {
-    @Option(names = "--model", defaultValue = "gmm", description = "gmm[:preset] or a model folder (default ${DEFAULT-VALUE})")
+    @Option(names = "--model", defaultValue = "gmm", description = "gmm[:preset] (an exact Gaussian mixture, compared with its exact "
+            + "log-density) or a model folder: a diffusers UNet2DModel folder, a checkpoint or a run folder (default ${DEFAULT-VALUE})")
     String model;
 
-    @Option(names = "--data", defaultValue = "fashion-mnist:test", description = "data for a model folder (default ${DEFAULT-VALUE})")
+    @Option(names = "--data", defaultValue = "fashion-mnist:test", description = "images scored with a model folder: "
+            + "fashion-mnist[:train|:test] or png:DIR (default ${DEFAULT-VALUE})")
     String data;
 
-    @Option(names = "--data-dir", description = "folder of the Fashion-MNIST IDX files")
+    @Option(names = "--data-dir", description = "folder of the Fashion-MNIST IDX files (default /usr/share/datasets/fashion-mnist, "
+            + "where Debian's dataset-fashion-mnist package puts them)")
     Path dataDir;
 
-    @Option(names = "--n", defaultValue = "256") int n;
-    @Option(names = "--steps", defaultValue = "200", description = "Heun steps of the ODE (default ${DEFAULT-VALUE})") int steps;
-    @Option(names = "--trace", defaultValue = "hutchinson", description = "hutchinson | exact (exact costs D backward passes per stage)") String trace;
+    @Option(names = "--n", defaultValue = "256", description = "points (mixture) or images (model folder) to score; each image costs "
+            + "2 x --steps forward and backward passes (default ${DEFAULT-VALUE})")
+    int n;
+
+    @Option(names = "--steps", defaultValue = "200", description = "Heun steps of the ODE from t = 1e-3 to 1 (default ${DEFAULT-VALUE})") int steps;
+    @Option(names = "--trace", defaultValue = "hutchinson", description = "divergence estimate: hutchinson (one random probe, "
+            + "unbiased) | exact (D backward passes per stage: only for small D) (default ${DEFAULT-VALUE})") String trace;
     @Option(names = "--grid", defaultValue = "sqrt", description = "time grid of the ODE: sqrt (uniform in sqrt(t), dense near the data) "
             + "| uniform (default ${DEFAULT-VALUE})")
     String grid;
 
-    @Option(names = "--seed", defaultValue = "0") long seed;
-    @Option(names = "--device", defaultValue = "auto") String device;
+    @Option(names = "--seed", defaultValue = "0", description = "seed of the mixture points and the dequantisation noise (the "
+            + "Hutchinson probe has its own fixed seed) (default ${DEFAULT-VALUE})") long seed;
+    @Option(names = "--device", defaultValue = "auto", description = "auto | java | cl | cl:gpu | cl:cpu | cl:P:I (default ${DEFAULT-VALUE})")
+    String device;
 
     @Override
     public Integer call() throws Exception {
+        if (n < 1) throw new IllegalArgumentException("--n must be at least 1 (points or images to score), got " + n);
+        if (steps < 1) throw new IllegalArgumentException("--steps must be at least 1, got " + steps);
         Device d = Devices.select(device);
         if (!trace.equalsIgnoreCase("hutchinson") && !trace.equalsIgnoreCase("exact"))
             throw new IllegalArgumentException("--trace must be hutchinson or exact, got '" + trace + "'");
@@ -60,6 +72,7 @@ public final class LikelihoodCommand implements Callable<Integer> {
         System.out.println("device: " + d.id() + "  " + d.name());
         if (model.equals("gmm") || model.startsWith("gmm:")) {
             GaussianMixture m = SampleCommand.parseModel(model);
+            requireMemory(d, m.dim(), 0, "points");
             float[] x = m.sample(n, seed);
             float[] est = run(lik, new GaussianMixtureDenoiser(m, d, Denoiser.Prediction.EPSILON), d, x, new int[]{n, m.dim()});
             var sde = VpSde.standard();
@@ -76,34 +89,41 @@ public final class LikelihoodCommand implements Callable<Integer> {
                     model, meanEst, meanExact, meanAbs, n, trace, steps, grid);
             return 0;
         }
+        Path dir = ImageLikelihood.checkModel(Path.of(model));
         Dataset ds = Datasets.open(data, dataDir);
-        int[] shape = new int[ds.sampleShape().length + 1];
-        shape[0] = n;
-        System.arraycopy(ds.sampleShape(), 0, shape, 1, ds.sampleShape().length);
         int per = ds.sampleNumel();
-        float[] x = new float[n * per], labels = new float[n];
-        int[] idx = new int[n];
-        for (int i = 0; i < n; i++) idx[i] = i % ds.size();
-        ds.fill(idx, x, labels);
-        for (int i = 0; i < x.length; i++) x[i] += Philox.uniform(seed, 1, i) / 127.5f; // uniform dequantisation
-        Path dir = Models.resolve(Path.of(model));
-        var objective = dev.diffuse.models.train.ModelObjective.read(dir);
-        if (objective.kind() != dev.diffuse.models.train.ModelObjective.Kind.EPSILON)
-            throw new IllegalArgumentException(dir + " is a " + objective.label() + " model; the likelihood here integrates the VP "
-                    + "probability-flow ODE of an epsilon-prediction (DDPM) model");
-        try (var net = Models.load(dir, d, Math.min(n, 64), true)) {
-            float[] est = run(lik, new ModelDenoiser(net), d, x, shape);
-            double nll = 0;
-            for (float v : est) nll -= v / n;
-            double bpd = nll / (per * Math.log(2)) + Math.log(127.5) / Math.log(2);
-            System.out.printf(Locale.ROOT, "%s on %s: %.3f bits/dim (mean -log p %.1f nats over %d images, %s trace, %d Heun steps, %s grid)%n",
-                    model, data, bpd, nll, n, trace, steps, grid);
+        requireMemory(d, per, modelBytes(dir, Math.min(n, 64)), "images");
+        var settings = new ImageLikelihood.Settings(steps, lik.trace(), lik.grid(), seed);
+        try (ImageLikelihood images = ImageLikelihood.load(dir, d, Math.min(n, 64))) {
+            float[] est = images.logDensity(ds, 0, n, settings); // image i = data image i mod size, dequantised with its own noise
+            double nll = ImageLikelihood.meanNll(est), bpd = ImageLikelihood.bitsPerDim(nll, images.sampleNumel());
+            System.out.printf(Locale.ROOT, "%s on %s: %.3f bits/dim (mean -log p %.1f nats over %d images, %s)%n",
+                    model, data, bpd, nll, n, settings.describe());
         }
         return 0;
     }
 
+    /**
+     * Refuses, before anything is allocated, a run whose host arrays (points, results) or device memory (the model's
+     * {@code modelBytes}, the ODE state: x, x~, two model outputs, probe and VJP per point, {@link #run}) do not fit.
+     */
+    private void requireMemory(Device d, int dim, long modelBytes, String noun) {
+        long values = (long) n * dim;
+        String what = String.format(Locale.ROOT, "the likelihood of %,d %s of %,d values", n, noun, dim);
+        MemoryBudget.requireHostArray(what, values + 2L * n, 4, "lower --n");
+        MemoryBudget.require(d, what, workspaceBytes(values, n) + modelBytes, "lower --n");
+    }
+
+    /** Device bytes of the model in {@code dir} for batches of {@code batch} with activations kept (0 when not a U-Net). */
+    private static long modelBytes(Path dir, int batch) throws java.io.IOException {
+        return Models.className(dir).equals("UNet2DModel") ? UNet2DModel.bytesNeeded(UNetCheckpoint.readConfig(dir), batch, true) : 0;
+    }
+
+    /** The ODE state: x0 and six tensors like it (x, x~, m1, m2, probe, VJP), five per-row vectors, 64 MiB of slack. */
+    private static long workspaceBytes(long values, long rows) { return ImageLikelihood.workspaceBytes(values, rows); }
+
     private static float[] run(ProbabilityFlowLikelihood lik, dev.diffuse.samplers.DifferentiableDenoiser den, Device d, float[] x, int[] shape) {
-        try (Workspace ws = new Workspace(d, "likelihood", 16L * x.length * 4 + (64L << 20))) {
+        try (Workspace ws = new Workspace(d, "likelihood", workspaceBytes(x.length, shape[0]))) {
             Tensor x0 = ws.tensor(shape), out = ws.tensor(shape[0]);
             x0.upload(x);
             lik.logDensity(out, den, x0, 3, ws);

@@ -4,79 +4,32 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-
-import dev.diffuse.models.train.Checkpoints;
 import dev.diffuse.models.train.MlpModel;
 import dev.diffuse.models.train.TrainableModel;
-import dev.diffuse.models.train.Trainer;
 import dev.diffuse.models.unet.UNet2DModel;
-import dev.diffuse.models.unet.UNetCheckpoint;
 import dev.diffuse.models.unet.UNetConfig;
+import dev.diffuse.pipeline.ModelFolders;
 import dev.diffuse.runtime.Device;
 
 /**
- * Opening model folders for the CLI: a diffusers UNet2DModel folder (flat or with unet/), one of our checkpoint
- * folders (the same layout), a training run folder (its latest checkpoint), or an MLP checkpoint.
+ * Model folders for the CLI: opening them is the library's ({@link ModelFolders}: a diffusers UNet2DModel folder, a
+ * checkpoint, a run folder's latest checkpoint, an MLP checkpoint); creating models for training and writing their
+ * config.json is the CLI's.
  */
 final class Models {
     private Models() {}
 
-    /** A run folder resolves to its latest checkpoint; anything else is returned as is. */
-    static Path resolve(Path dir) throws IOException {
-        if (!Files.isDirectory(dir))
-            throw new IllegalArgumentException("model folder " + dir + " does not exist (expected a diffusers model folder, a checkpoint or a run folder)");
-        if (Files.exists(dir.resolve("config.json")) || Files.exists(dir.resolve("unet/config.json"))) return dir;
-        Path latest = Trainer.latestCheckpoint(dir);
-        if (latest != null) return latest;
-        throw new IllegalArgumentException(dir + " has no config.json, no unet/config.json and no checkpoint-N folders");
-    }
+    /** A run folder resolves to its latest checkpoint; anything else is returned as is ({@link ModelFolders#resolve}). */
+    static Path resolve(Path dir) throws IOException { return ModelFolders.resolve(dir); }
 
-    static String className(Path dir) throws IOException {
-        Path cfg = Files.exists(dir.resolve("config.json")) ? dir.resolve("config.json") : dir.resolve("unet/config.json");
-        JsonNode n = new ObjectMapper().readTree(cfg.toFile());
-        return n.path("_class_name").asText("UNet2DModel");
-    }
-
-    /** Working memory a sampling model may take for its activations: the batch is chosen to fit. */
-    static final long SAMPLING_ACTIVATION_BYTES = 160L << 20;
-
-    /**
-     * The largest batch up to {@code want} whose inference model (parameters and activations) fits in
-     * {@link #SAMPLING_ACTIVATION_BYTES}, halving from {@code want} (at least 1). Denoisers evaluate larger sample
-     * counts in chunks of this size, and every image's result is the same whatever chunk it is in, so this changes
-     * memory, not samples (the small U-Net at 64 images would hold 410 MB of activations, 103 MB at 16).
-     */
-    static int inferenceBatch(Path dir, int want) throws IOException {
-        Path folder = resolve(dir);
-        if (!className(folder).equals("UNet2DModel")) return want;
-        UNetConfig cfg = UNetCheckpoint.readConfig(folder);
-        int b = Math.max(1, want);
-        while (b > 1 && UNet2DModel.bytesNeeded(cfg, b, false) > SAMPLING_ACTIVATION_BYTES) b = (b + 1) / 2;
-        return b;
-    }
+    static String className(Path dir) throws IOException { return ModelFolders.className(dir); }
 
     /** Loads the model in {@code dir} for inference with room for {@code maxBatch} rows. */
-    static TrainableModel load(Path dir, Device device, int maxBatch) throws IOException { return load(dir, device, maxBatch, false); }
+    static TrainableModel load(Path dir, Device device, int maxBatch) throws IOException { return ModelFolders.load(dir, device, maxBatch, false); }
 
-    /**
-     * Loads the model in {@code dir} with room for {@code maxBatch} rows; {@code differentiable} keeps the activations
-     * a backward needs (vector-Jacobian products, e.g. for the likelihood's divergence).
-     */
+    /** {@link ModelFolders#load}: {@code differentiable} keeps the activations a backward needs. */
     static TrainableModel load(Path dir, Device device, int maxBatch, boolean differentiable) throws IOException {
-        Path folder = resolve(dir);
-        String cls = className(folder);
-        return switch (cls) {
-            case MlpModel.CLASS_NAME -> {
-                MlpModel m = new MlpModel(device, MlpModel.readConfig(folder), maxBatch, 0);
-                Checkpoints.loadWeights(m, folder);
-                yield m;
-            }
-            case "UNet2DModel" -> UNetCheckpoint.load(folder, device, maxBatch, differentiable);
-            default -> throw new IllegalArgumentException(folder + "/config.json names model class '" + cls
-                    + "'; this version loads UNet2DModel and " + MlpModel.CLASS_NAME);
-        };
+        return ModelFolders.load(dir, device, maxBatch, differentiable);
     }
 
     /** A new model for training: "small", "tiny", "cifar10", "mlp" or a path to a diffusers config.json. */
@@ -89,10 +42,11 @@ final class Models {
             case "small" -> UNetConfig.small(classConditional);
             case "tiny" -> UNetConfig.tiny();
             case "cifar10" -> UNetConfig.ddpmCifar10();
+            case "latent" -> UNetConfig.latent(sampleShape[0], sampleShape.length == 3 ? sampleShape[1] : 1);
             default -> {
                 Path p = Path.of(config);
                 if (!Files.isRegularFile(p))
-                    throw new IllegalArgumentException("unknown model config '" + config + "': use small, tiny, cifar10, mlp or a path to a config.json");
+                    throw new IllegalArgumentException("unknown model config '" + config + "': use small, tiny, cifar10, latent, mlp or a path to a config.json");
                 yield UNetConfig.read(p);
             }
         };
@@ -115,7 +69,5 @@ final class Models {
     }
 
     /** Parameters proper (the slab also holds alignment padding between tensors). */
-    static long parameterCount(TrainableModel m) {
-        return m.namedParameters().values().stream().mapToLong(dev.diffuse.runtime.Tensor::numel).sum();
-    }
+    static long parameterCount(TrainableModel m) { return ModelFolders.parameterCount(m); }
 }

@@ -5,7 +5,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 
 import dev.diffuse.cli.plot.ScatterPlot;
-import dev.diffuse.models.data.ImageGrid;
+import dev.diffuse.pipeline.Images;
 
 /** Writes generated samples as a picture: an image grid for (N, C, H, W), a scatter of the first two coordinates otherwise. */
 final class Outputs {
@@ -14,8 +14,7 @@ final class Outputs {
     static void writeSamples(Path png, float[] x, int[] shape) throws IOException {
         int n = shape[0];
         if (shape.length == 4) {
-            int cols = (int) Math.ceil(Math.sqrt(n));
-            ImageGrid.write(png, x, n, shape[1], shape[2], shape[3], cols);
+            new Images(x, n, new int[]{shape[1], shape[2], shape[3]}).writeGrid(png);
             return;
         }
         int d = x.length / n;

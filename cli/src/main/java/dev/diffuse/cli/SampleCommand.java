@@ -2,82 +2,111 @@ package dev.diffuse.cli;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
-import dev.diffuse.cli.plot.PngFiles;
 import dev.diffuse.cli.plot.ScatterPlot;
 import dev.diffuse.runtime.Device;
 import dev.diffuse.runtime.Devices;
 import dev.diffuse.runtime.Workspace;
-import dev.diffuse.runtime.Tensor;
-import dev.diffuse.models.train.ModelObjective;
 import dev.diffuse.samplers.Sampler;
 import dev.diffuse.samplers.Samplers;
 import dev.diffuse.samplers.gmm.GaussianMixture;
 import dev.diffuse.samplers.gmm.MixtureDenoisers;
 import dev.diffuse.samplers.gmm.MixturePresets;
 import dev.diffuse.samplers.metrics.SlicedWasserstein;
-import dev.diffuse.samplers.schedule.DiscreteSchedule;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
 
 /**
- * {@code diffuse sample}: draws samples with a sampler from a model. Today the model is an exact Gaussian mixture
- * ({@code gmm[:preset]}), whose noised score is known in closed form, so the sampler's own error is what shows.
+ * {@code diffuse sample}: draws samples from a trained model folder through the library's
+ * {@link dev.diffuse.pipeline.DiffusionPipeline} ({@link ModelSampling}: streamed in batches, files written as they
+ * go), or from an exact Gaussian mixture ({@code gmm[:preset]}), whose noised score is known in closed form, so the
+ * sampler's own error is what shows. Output names are checked before any work.
  */
 @Command(name = "sample", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Draw samples with a diffusion sampler and plot them over the true density.")
+        description = {"Draw samples from a trained model (an image grid, or a scatter for vector data) or from an exact Gaussian mixture "
+                + "(a scatter over the true density, with the sliced-W2 to exact samples).",
+                "A model folder is a diffusers UNet2DModel folder, a checkpoint, or a training run folder (its latest checkpoint). "
+                        + "Defaults for a model: 64 images with its objective's sampler at about 25 network evaluations (epsilon: ddim 25 steps; "
+                        + "flow: flow-heun 12; consistency: 1 step). Large --n streams in batches: --save is written as it goes, the grid shows "
+                        + "the first --grid-max images."},
+        footer = {"", "Examples:",
+                "  diffuse sample --model pretrained/fashion-mnist-small --out grid.png",
+                "  diffuse sample --model runs/fmnist --n 20000 --save samples.npy --out grid.png",
+                "  diffuse sample --model runs/fmnist-cond --class 3 --guidance 3 --out coats.png",
+                "  diffuse sample --model gmm:aniso2d --sampler ddim --steps 100 --n 20000 --out aniso.png"})
 public final class SampleCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
     @Option(names = "--model", defaultValue = "gmm", paramLabel = "MODEL",
-            description = "gmm[:preset] (presets: ${COMPLETION-CANDIDATES}; default gmm = gmm:ring8), or a model folder: a diffusers "
-                    + "UNet2DModel folder, a checkpoint, or a training run folder (its latest checkpoint)",
+            description = "a model folder (diffusers UNet2DModel folder, checkpoint or run folder), or gmm[:preset] (presets: "
+                    + "${COMPLETION-CANDIDATES}; gmm = gmm:ring8). Default: ${DEFAULT-VALUE}",
             completionCandidates = PresetNames.class)
     String model;
 
-    @Option(names = "--class", defaultValue = "-1", description = "class label for a class-conditional model (default: none)")
-    int classLabel;
+    @Option(names = "--n", paramLabel = "N", description = "number of samples (default: 64 for a model, 4000 for gmm)")
+    Integer n;
 
-    @Option(names = "--reference", description = "model samples: also report the sliced-W2 in pixel space to this data set (e.g. "
-            + "fashion-mnist:test) next to the same distance for real training images (fashion-mnist:train), at equal sizes")
-    String reference;
+    @Option(names = "--sampler", completionCandidates = SamplerNames.class,
+            description = "one of: ${COMPLETION-CANDIDATES}, or consistency (default: the model's: ddim for epsilon models, flow-heun for "
+                    + "flow models, consistency for consistency models; ode-heun for gmm)")
+    String sampler;
+
+    @Option(names = "--steps", description = "sampler steps (default: the model's: 25 for ddim, 12 for flow-heun, 1 for consistency, "
+            + "25 for another sampler of a model; 50 for gmm)")
+    Integer steps;
+
+    @Option(names = "--seed", defaultValue = "0", description = "RNG seed; image k of a run depends only on the seed and k (default ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--class", paramLabel = "K", description = "class-conditional models: the class to draw (default: image k gets class k mod classes)")
+    Integer classLabel;
+
+    @Option(names = "--guidance", paramLabel = "S", description = "classifier-free guidance scale (diffusers' guidance_scale; 1 = none) for "
+            + "class-conditional models trained with dropped labels")
+    Double guidance;
+
+    @Option(names = "--eta", description = "DDIM's eta, 0..1 (ddim and diffusers-ddim; default 0)")
+    Double eta;
 
     @Option(names = "--no-clip", description = "image models: do not clip the predicted x0 to [-1, 1] (clipping is the default for ddpm/ddim)")
     boolean noClip;
 
-    @Option(names = "--sampler", completionCandidates = SamplerNames.class,
-            description = "one of: ${COMPLETION-CANDIDATES}, or consistency for a consistency model (default: ode-heun; flow-heun "
-                    + "for a flow-matching model; consistency for a consistency model)")
-    String sampler;
+    @Option(names = "--out", defaultValue = "samples.png", description = "PNG: the image grid, or the scatter (default ${DEFAULT-VALUE})")
+    Path out;
 
-    @Option(names = "--steps", defaultValue = "50", description = "sampler steps (default ${DEFAULT-VALUE})")
-    int steps;
+    @Option(names = "--save", description = "also write every sample: .csv (one row per sample) or .npy (float32, shape (n, ...)), written as they are drawn")
+    Path save;
 
-    @Option(names = "--n", defaultValue = "4000", description = "number of samples (default ${DEFAULT-VALUE})")
-    int n;
+    @Option(names = "--grid-max", defaultValue = "1024", description = "image models: the grid shows at most this many images, the first ones (default ${DEFAULT-VALUE})")
+    int gridMax;
 
-    @Option(names = "--seed", defaultValue = "0", description = "RNG seed; same seed -> same samples on every device")
-    long seed;
+    @Option(names = "--batch", defaultValue = "64", description = "model folders: images per batched network evaluation (default ${DEFAULT-VALUE})")
+    int batch;
+
+    @Option(names = "--allow-nonfinite", description = "write the outputs even when samples hold NaN or infinite values (default: fail, writing nothing)")
+    boolean allowNonfinite;
+
+    @Option(names = "--reference", description = "model samples: also report the sliced-W2 in pixel space (over the first 10,000 samples) to this data "
+            + "set (e.g. fashion-mnist:test) next to the same distance for real training images (fashion-mnist:train), at equal sizes")
+    String reference;
 
     @Option(names = "--device", defaultValue = "auto", description = "auto | java | cl | cl:gpu | cl:cpu | cl:P:I (default ${DEFAULT-VALUE})")
     String device;
 
-    @Option(names = "--eta", defaultValue = "0", description = "DDIM eta (default ${DEFAULT-VALUE})")
-    double eta;
-
-    @Option(names = "--beta-schedule", defaultValue = "linear", description = "ddpm/ddim: linear | scaled_linear | cosine")
+    @Option(names = "--beta-schedule", description = "gmm: the ddpm/ddim schedule, linear | scaled_linear | cosine (a trained model keeps its own)")
     String betaSchedule;
 
-    @Option(names = "--sigma-max", description = "VE samplers and annealed Langevin: sigma_max (default: the data's diameter)")
+    @Option(names = "--sigma-max", description = "gmm: sigma_max of the VE samplers and annealed Langevin (default: the data's diameter)")
     Double sigmaMax;
-
-    @Option(names = "--out", defaultValue = "samples.png", description = "PNG scatter over the true density (default ${DEFAULT-VALUE})")
-    Path out;
-
-    @Option(names = "--save", description = "also write the samples as CSV")
-    Path save;
 
     static final class SamplerNames extends java.util.ArrayList<String> {
         SamplerNames() { super(Samplers.NAMES); }
@@ -87,113 +116,89 @@ public final class SampleCommand implements Callable<Integer> {
         PresetNames() { super(MixturePresets.names()); }
     }
 
+    /** Library field names to this command's flags, for messages. */
+    static final Map<String, String> FLAGS = Map.of("n ", "--n ", "n: ", "--n: ", "steps ", "--steps ", "classLabel", "--class",
+            "guidance", "--guidance", "eta ", "--eta ", "sampler ", "--sampler ");
+
     @Override
     public Integer call() throws IOException {
-        if (n < 1) throw new IllegalArgumentException("--n must be at least 1, got " + n);
-        if (steps < 1) throw new IllegalArgumentException("--steps must be at least 1, got " + steps);
+        SampleFiles.checkWritable("--out", out, List.of(".png"));
+        if (save != null) SampleFiles.checkWritable("--save", save, List.of(".csv", ".npy"));
+        if (gridMax < 1) throw new IllegalArgumentException("--grid-max must be at least 1, got " + gridMax);
         boolean gmm = model.equals("gmm") || model.startsWith("gmm:");
-        if (gmm && sampler == null) sampler = "ode-heun";
-        return gmm ? sampleMixture() : sampleModel();
+        try {
+            return gmm ? sampleMixture() : new ModelSampling(this).run();
+        } catch (IllegalArgumentException e) {
+            String m = e.getMessage();
+            for (var f : FLAGS.entrySet())
+                if (m != null && m.startsWith(f.getKey())) throw new IllegalArgumentException(f.getValue() + m.substring(f.getKey().length()), e);
+            throw e;
+        }
     }
 
-    /** Samples a trained network: an image grid for image models, a scatter for vector models. */
-    private int sampleModel() throws IOException {
-        Device dev = Devices.select(device);
-        Path dir = Models.resolve(Path.of(model));
-        System.out.println("device:  " + dev.id() + "  " + dev.name());
-        ModelObjective objective = ModelObjective.read(dir);
-        sampler = ModelSamplers.check(objective, sampler, dir);
-        try (var net = Models.load(dir, dev, Models.inferenceBatch(dir, Math.min(n, 64))); var den = ModelSamplers.denoiser(net, objective, DiscreteSchedule.ddpmDefault(), classLabel)) {
-            // image models work in [-1, 1]: ddpm/ddim clip the predicted x0 there (diffusers' clip_sample default) unless --no-clip
-            boolean clip = !noClip && net.sampleShape().length == 3;
-            Sampler s = ModelSamplers.create(objective, sampler,
-                    new Samplers.Options(steps, eta, betaSchedule, clip, 0.01, sigmaMax != null ? sigmaMax : 80, 0.01, 1));
-            int[] shape = new int[net.sampleShape().length + 1];
-            shape[0] = n;
-            System.arraycopy(net.sampleShape(), 0, shape, 1, net.sampleShape().length);
-            System.out.printf(Locale.ROOT, "model:   %s (%,d parameters, sample shape %s, objective %s)%n", dir, Models.parameterCount(net),
-                    java.util.Arrays.toString(net.sampleShape()), ModelSamplers.describe(objective));
-            System.out.printf(Locale.ROOT, "sampler: %s, %d steps, %d evaluations%n", s.name(), steps, s.evaluations());
-            float[] x;
-            try (Workspace ws = new Workspace(dev, "sample", 8L * Tensor.numel(shape) + (16 << 20))) {
-                long t0 = System.nanoTime();
-                x = s.sample(den, ws, seed, shape).toArray();
-                double secs = (System.nanoTime() - t0) / 1e9;
-                System.out.printf(Locale.ROOT, "sampled: %d in %.3f s (%.1f samples/s)%n", n, secs, n / secs);
-            }
-            Outputs.writeSamples(out, x, shape);
-            System.out.println("wrote " + out);
-            if (reference != null) reportReference(x, shape);
-            if (save != null) {
-                writeCsv(save, x, x.length / n);
-                System.out.println("wrote " + save);
-            }
-        }
-        return 0;
-    }
+    PrintWriter err() { return spec != null ? spec.commandLine().getErr() : new PrintWriter(System.err, true); }
 
-    /**
-     * SW2 between the generated images and n reference images, beside the SW2 between n real training images and the
-     * same reference images: the second number is what a perfect model would score at this sample size.
-     */
-    private void reportReference(float[] x, int[] shape) throws IOException {
-        var ref = dev.diffuse.models.data.Datasets.open(reference, null);
-        String trainSpec = reference.contains(":") ? reference.substring(0, reference.indexOf(':')) + ":train" : reference;
-        var train = dev.diffuse.models.data.Datasets.open(trainSpec, null);
-        int per = x.length / n;
-        if (ref.sampleNumel() != per)
-            throw new IllegalArgumentException("--reference " + reference + " has samples of " + ref.sampleNumel() + " values, the model makes " + per);
-        float[] r = new float[n * per], t = new float[n * per], labels = new float[n];
-        int[] ri = new int[n], ti = new int[n];
-        for (int i = 0; i < n; i++) {
-            ri[i] = (int) ((i * 7919L) % ref.size());
-            ti[i] = (int) ((i * 104729L) % train.size());
-        }
-        ref.fill(ri, r, labels);
-        train.fill(ti, t, labels);
-        double gen = SlicedWasserstein.sw2(x, r, per), real = SlicedWasserstein.sw2(t, r, per);
-        System.out.printf(Locale.ROOT, "sliced-W2 in pixel space to %d images of %s: %.4f (real %s images at the same size: %.4f)%n",
-                n, reference, gen, trainSpec, real);
+    /** Fails (writing nothing) when samples are not finite, unless --allow-nonfinite; then it warns. */
+    void checkFinite(long bad, long total, String what) {
+        if (bad == 0) return;
+        String msg = String.format(Locale.ROOT, "%,d of %,d %s hold NaN or infinite values (the model or the sampler diverged)", bad, total, what);
+        if (!allowNonfinite) throw new IllegalStateException(msg + "; nothing was written; --allow-nonfinite writes them anyway");
+        System.out.println("warning: " + msg);
     }
 
     private int sampleMixture() throws IOException {
+        for (Object[] o : new Object[][]{{"--class", classLabel}, {"--guidance", guidance}, {"--reference", reference}})
+            if (o[1] != null) throw new IllegalArgumentException(o[0] + " applies to model folders, not to the " + model + " mixture");
+        int count = n != null ? n : 4000, nSteps = steps != null ? steps : 50;
+        if (count < 1) throw new IllegalArgumentException("--n must be at least 1, got " + count);
+        if (nSteps < 1) throw new IllegalArgumentException("--steps must be at least 1, got " + nSteps);
+        if (sampler == null) sampler = "ode-heun";
         GaussianMixture mixture = parseModel(model);
         int d = mixture.dim();
-        float[] truth = mixture.sample(Math.max(n, 10_000), seed ^ 0x7A3Bl);
+        float[] truth = mixture.sample(Math.max(count, 10_000), seed ^ 0x7A3Bl);
         double sMax = sigmaMax != null ? sigmaMax : diameter(truth, d);
-        Sampler s = Samplers.create(sampler, new Samplers.Options(steps, eta, betaSchedule, false, 0.01, sMax, 0.01,
-                Math.sqrt(trace(mixture.covariance()) / d)));
+        Sampler s = Samplers.create(sampler, new Samplers.Options(nSteps, eta != null ? eta : 0, betaSchedule != null ? betaSchedule : "linear",
+                false, 0.01, sMax, 0.01, Math.sqrt(trace(mixture.covariance()) / d)));
         Device dev = Devices.select(device);
         System.out.println("device:  " + dev.id() + "  " + dev.name());
-        System.out.printf(Locale.ROOT, "model:   %s (d=%d, %d components)%n", model.contains(":") ? model : model + ":" + MixturePresets.DEFAULT, d, mixture.components());
-        System.out.printf(Locale.ROOT, "sampler: %s, %d steps, %d evaluations%n", s.name(), steps, s.evaluations());
+        String name = model.contains(":") ? model : model + ":" + MixturePresets.DEFAULT;
+        System.out.printf(Locale.ROOT, "model:   %s (d=%d, %d components)%n", name, d, mixture.components());
+        System.out.printf(Locale.ROOT, "sampler: %s, %d steps, %d evaluations%n", s.name(), nSteps, s.evaluations());
 
         float[] x;
-        long bytes = Math.max(16L << 20, 8L * n * d * 4);
+        long bytes = Math.max(16L << 20, 8L * count * d * 4);
         try (var den = MixtureDenoisers.forSampler(mixture, dev, sampler);
              Workspace ws = new Workspace(dev, "sample", bytes)) {
             long t0 = System.nanoTime();
-            x = s.sample(den, ws, seed, n, d).toArray(); // the only read-back, after the loop
+            x = s.sample(den, ws, seed, count, d).toArray(); // the only read-back, after the loop
             double secs = (System.nanoTime() - t0) / 1e9;
-            System.out.printf(Locale.ROOT, "sampled: %d in %.3f s (%.0f samples/s, includes program compilation on first use)%n", n, secs, n / secs);
+            System.out.printf(Locale.ROOT, "sampled: %d in %.3f s (%.0f samples/s, includes program compilation on first use)%n", count, secs, count / secs);
         }
+        long bad = 0;
+        for (int i = 0; i < count; i++)
+            for (int k = 0; k < d; k++)
+                if (!Float.isFinite(x[i * d + k])) {
+                    bad++;
+                    break;
+                }
+        checkFinite(bad, count, "samples");
         double sw2 = SlicedWasserstein.sw2(x, truth, d);
-        double floor = SlicedWasserstein.exactFloor(mixture, n, truth.length / d, SlicedWasserstein.DEFAULT_DIRECTIONS, seed + 1);
+        double floor = SlicedWasserstein.exactFloor(mixture, count, truth.length / d, SlicedWasserstein.DEFAULT_DIRECTIONS, seed + 1);
         System.out.printf(Locale.ROOT, "sliced-W2 to exact samples: %.4f (noise floor, exact vs exact at the same sizes: %.4f)%n", sw2, floor);
-        int bad = 0;
-        for (float v : x) if (!Float.isFinite(v)) bad++;
-        if (bad > 0) System.out.println("warning: " + bad + " non-finite values in the samples (step size too large?)");
 
         Projection p = Projection.of(mixture);
         float[] xy = p.project(x), txy = p.project(truth);
-        String title = String.format(Locale.ROOT, "%s  %s, %d steps, n=%d   SW2 %.3f (floor %.3f)%s", model.contains(":") ? model : model + ":" + MixturePresets.DEFAULT, s.name(), steps, n, sw2, floor,
+        String title = String.format(Locale.ROOT, "%s  %s, %d steps, n=%d   SW2 %.3f (floor %.3f)%s", name, s.name(), nSteps, count, sw2, floor,
                 d > 2 ? "   [projection on the top-2 principal axes]" : "");
+        if (save != null) {
+            try (SampleFiles.Table t = SampleFiles.open(save, count, new int[]{d})) {
+                t.append(x, count);
+                t.commit();
+            }
+        }
         ScatterPlot.write(out, xy, p::logDensity, bounds(txy), title);
         System.out.println("wrote " + out);
-        if (save != null) {
-            writeCsv(save, x, d);
-            System.out.println("wrote " + save);
-        }
+        if (save != null) System.out.println("wrote " + save);
         return 0;
     }
 
@@ -239,18 +244,5 @@ public final class SampleCommand implements Callable<Integer> {
         return new double[]{x0 - mx, x1 + mx, y0 - my, y1 + my};
     }
 
-    private static void writeCsv(Path path, float[] x, int d) throws IOException {
-        PngFiles.writeAtomically(path, tmp -> {
-            try (PrintWriter w = new PrintWriter(Files.newBufferedWriter(tmp))) {
-                StringBuilder h = new StringBuilder();
-                for (int k = 0; k < d; k++) h.append(k == 0 ? "" : ",").append("x").append(k);
-                w.println(h);
-                for (int i = 0; i < x.length / d; i++) {
-                    StringBuilder row = new StringBuilder();
-                    for (int k = 0; k < d; k++) row.append(k == 0 ? "" : ",").append(x[i * d + k]);
-                    w.println(row);
-                }
-            }
-        });
-    }
+    static String shape(int[] s) { return Arrays.toString(s); }
 }

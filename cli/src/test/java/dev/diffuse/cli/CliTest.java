@@ -108,7 +108,7 @@ class CliTest {
         assertTrue(cr.out().contains("at step 10"), cr.out());
         Run cs = run("sample", "--model", ct.toString(), "--steps", "2", "--n", "40", "--device", "java", "--out", dir.resolve("c.png").toString());
         assertEquals(0, cs.code(), cs.err());
-        assertTrue(cs.out().contains("consistency-2step") && cs.out().contains("checkpoint-15"), cs.out());
+        assertTrue(cs.out().contains("sampler: consistency, 2 steps") && cs.out().contains("checkpoint-15"), cs.out());
         Run mixed = run("train", "--objective", "flow", "--data", "ring8", "--steps", "20", "--device", "java", "--out", ct.toString(), "--resume");
         assertEquals(2, mixed.code());
         assertTrue(mixed.err().contains("objective consistency"), mixed.err());

@@ -57,16 +57,18 @@ public final class Devices {
                 yield d;
             }
             case "cl" -> open(openCl().stream().filter(ClDeviceInfo::isGpu).findFirst()
-                    .or(() -> openCl().stream().findFirst()).orElseThrow(() -> noDevice("any OpenCL device")));
-            case "cl:gpu" -> open(openCl().stream().filter(ClDeviceInfo::isGpu).findFirst().orElseThrow(() -> noDevice("an OpenCL GPU")));
-            case "cl:cpu" -> open(openCl().stream().filter(i -> !i.isGpu()).findFirst().orElseThrow(() -> noDevice("an OpenCL CPU device")));
+                    .or(() -> openCl().stream().findFirst()).orElseThrow(() -> noDevice("OpenCL device")));
+            case "cl:gpu" -> open(openCl().stream().filter(ClDeviceInfo::isGpu).findFirst().orElseThrow(() -> noDevice("OpenCL GPU")));
+            case "cl:cpu" -> open(openCl().stream().filter(i -> !i.isGpu()).findFirst().orElseThrow(() -> noDevice("OpenCL CPU device")));
+            case "tornado" -> throw new IllegalArgumentException("'tornado' is not a Device but the TornadoVM executor of whole "
+                    + "pipelines: run ./diffuse with TORNADOVM_HOME set to a TornadoVM SDK (docs/tornadovm.md)");
             default -> {
                 String[] p = s.split(":");
                 if (p.length == 3 && p[0].equals("cl")) {
                     try {
                         int pi = Integer.parseInt(p[1]), di = Integer.parseInt(p[2]);
                         yield open(openCl().stream().filter(i -> i.platformIndex() == pi && i.deviceIndex() == di).findFirst()
-                                .orElseThrow(() -> noDevice("OpenCL device " + pi + ":" + di)));
+                                .orElseThrow(() -> outOfRange(pi, di)));
                     } catch (NumberFormatException e) {
                         // fall through to the error below
                     }
@@ -95,11 +97,36 @@ public final class Devices {
         return openClProblem;
     }
 
+    /**
+     * "no OpenCL GPU found": with the devices that do exist when there are some (a driver is installed, the kind asked
+     * for is not there), else why OpenCL is missing and how to install a driver.
+     */
     private static IllegalStateException noDevice(String what) {
         discover();
+        if (!found.isEmpty())
+            return new IllegalStateException("no " + what + " found; the OpenCL devices here are " + listing()
+                    + ". Use one of those with --device, or --device java");
         return new IllegalStateException("no " + what + " found" + (openClProblem != null ? " (" + openClProblem + ")" : "")
                 + ". Install an OpenCL driver (NVIDIA's, or PoCL for CPUs: apt-get install pocl-opencl-icd ocl-icd-opencl-dev), "
                 + "or use --device java / -Ddiffuse.device=java");
+    }
+
+    /** cl:P:I names no device: say which index is out of range and list the devices that exist. */
+    private static IllegalArgumentException outOfRange(int platform, int index) {
+        discover();
+        if (found.isEmpty())
+            return new IllegalArgumentException("no OpenCL device cl:" + platform + ":" + index + ": there are no OpenCL devices here"
+                    + (openClProblem != null ? " (" + openClProblem + ")" : "") + "; use --device java");
+        boolean platformExists = found.stream().anyMatch(f -> f.info().platformIndex() == platform);
+        String why = platformExists ? "platform " + platform + " has no device " + index : "there is no platform " + platform;
+        return new IllegalArgumentException("no OpenCL device cl:" + platform + ":" + index + " (" + why + "); the devices here are "
+                + listing() + " (see 'diffuse devices')");
+    }
+
+    /** "cl:0:0 (pthread-Intel Xeon, CPU), cl:1:0 (NVIDIA H100, GPU)". */
+    private static String listing() {
+        return String.join(", ", found.stream().map(f -> f.info().id() + " (" + f.info().name() + ", "
+                + (f.info().isGpu() ? "GPU" : "CPU") + ")").toList());
     }
 
     private static ClDevice open(ClDeviceInfo info) {

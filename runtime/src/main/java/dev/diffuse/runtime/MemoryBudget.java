@@ -24,6 +24,8 @@ public final class MemoryBudget {
     public static final String PROPERTY = "diffuse.maxMemory";
 
     private static final ConcurrentHashMap<String, AtomicLong> HELD = new ConcurrentHashMap<>();
+    /** A limit set by the program (the CLI's --max-memory); wins over the property and the environment. */
+    private static volatile Long override;
 
     private MemoryBudget() {}
 
@@ -40,8 +42,19 @@ public final class MemoryBudget {
         };
     }
 
-    /** The limit set with {@code -Ddiffuse.maxMemory} / {@code DIFFUSE_MAX_MEMORY}, or null when none is. */
+    /**
+     * Sets the limit on every device for this process (the CLI's {@code --max-memory}), over {@code -Ddiffuse.maxMemory}
+     * and {@code DIFFUSE_MAX_MEMORY}; null goes back to those (or the default share).
+     */
+    public static void setLimit(Long bytes) {
+        if (bytes != null && bytes <= 0) throw new IllegalArgumentException("memory limit must be positive, got " + bytes);
+        override = bytes;
+    }
+
+    /** The limit set with {@link #setLimit}, {@code -Ddiffuse.maxMemory} or {@code DIFFUSE_MAX_MEMORY}, or null when none is. */
     public static Long configured() {
+        Long o = override;
+        if (o != null) return o;
         String v = System.getProperty(PROPERTY);
         if (v == null || v.isBlank()) v = System.getenv("DIFFUSE_MAX_MEMORY");
         if (v == null || v.isBlank()) return null;
@@ -62,6 +75,39 @@ public final class MemoryBudget {
                             + "the limit with --max-memory / -D%s=SIZE (e.g. 8g)%s.", what, size(bytes), device.id(),
                     size(Math.max(0, limit - held)), size(limit), size(held), capitalize(wayOut), PROPERTY,
                     configured() == null ? "" : " (now " + size(limit) + ")"));
+    }
+
+    /**
+     * Refuses, before allocating, {@code bytes} of Java heap (host arrays: a data set, samples read back) that the heap
+     * cannot hold: the JVM's -Xmx less what is in use (after one collection, so garbage does not count). {@code what}
+     * and {@code wayOut} as in {@link #require}; the message also says how to give Java more heap.
+     */
+    public static void requireHeap(String what, long bytes, String wayOut) {
+        if (bytes < 0) throw new MemoryBudgetException(what + ": size overflows (more than 8 EiB); " + wayOut);
+        Runtime rt = Runtime.getRuntime();
+        if (bytes <= rt.maxMemory() - (rt.totalMemory() - rt.freeMemory())) return;
+        System.gc();
+        long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        if (bytes > free)
+            throw new MemoryBudgetException(String.format(Locale.ROOT,
+                    "%s needs about %s of Java heap, but only %s of the %s heap (-Xmx) is free. %s, or give Java more heap "
+                            + "(e.g. DIFFUSE_JAVA_OPTS=-Xmx16g ./diffuse ...).", what, size(bytes), size(Math.max(0, free)),
+                    size(rt.maxMemory()), capitalize(wayOut)));
+    }
+
+    /** The most elements a Java array may have (the VM refuses a few below Integer.MAX_VALUE). */
+    public static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
+
+    /**
+     * Refuses, before allocating, a host array of {@code elements} values of {@code bytesPerElement} bytes that does not
+     * fit in one Java array or in the heap ({@link #requireHeap}).
+     */
+    public static void requireHostArray(String what, long elements, int bytesPerElement, String wayOut) {
+        if (elements < 0 || elements > MAX_ARRAY)
+            throw new MemoryBudgetException(String.format(Locale.ROOT, "%s needs %s values in one host array, more than the %,d a "
+                    + "Java array holds. %s.", what, elements < 0 ? "more than 2^63" : String.format(Locale.ROOT, "%,d", elements),
+                    MAX_ARRAY, capitalize(wayOut)));
+        requireHeap(what, elements * bytesPerElement, wayOut);
     }
 
     /** Counts {@code bytes} against the limit (a {@link Workspace} allocation); throws when it would not fit. */

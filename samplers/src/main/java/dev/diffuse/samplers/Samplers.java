@@ -37,6 +37,14 @@ public final class Samplers {
      */
     public record Options(int steps, double eta, String betaSchedule, boolean clipSample, double sigmaMin, double sigmaMax,
                           double langevinStep, double langevinInitStd) {
+        /** Most steps a sampler takes: its evaluation count (up to 4 per step) then fits in an int. */
+        public static final int MAX_STEPS = 10_000_000;
+
+        public Options {
+            if (steps < 1 || steps > MAX_STEPS)
+                throw new IllegalArgumentException(String.format(java.util.Locale.ROOT, "--steps must be between 1 and %,d, got %d", MAX_STEPS, steps));
+        }
+
         public static Options defaults(int steps) { return new Options(steps, 0, "linear", false, 0.01, 20, 0.01, 4); }
 
         public Options withSigmaMax(double s) {

@@ -8,11 +8,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
+import java.util.function.Predicate;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 
+import dev.diffuse.bench.roofline.Roofline;
 import dev.diffuse.runtime.Device;
 
 /**
@@ -21,40 +22,49 @@ import dev.diffuse.runtime.Device;
  * the device's peak. This is a quick report; the JMH benchmarks in this module are the careful measurement.
  */
 public final class OpsReport {
-    /** One measured row. */
-    public record Row(String op, String shape, double millis, double rate, String rateUnit, Double shareOfPeak) {}
+    /** One measured row: rate and ceiling in GB/s or GFLOP/s ({@code rateUnit}), share = rate / ceiling. */
+    public record Row(String op, String shape, double millis, double rate, String rateUnit, Double shareOfPeak, double ceiling) {}
 
     private OpsReport() {}
 
-    public static List<Row> run(Device device, List<OpCase> cases, boolean quick, java.io.PrintStream out) throws Exception {
-        Optional<DevicePeaks> peaks = DevicePeaks.of(device);
+    /**
+     * Times every case that {@code select} accepts (and, with {@code quick}, only the small ones) against
+     * {@code peaks} (see {@link DevicePeaks#of}).
+     */
+    public static List<Row> run(Device device, DevicePeaks peaks, List<OpCase> cases, boolean quick, Predicate<OpCase> select,
+                                java.io.PrintStream out) throws Exception {
         out.println("device: " + device.id() + "  " + device.name());
-        out.println(peaks.map(p -> String.format(Locale.ROOT, "peaks:  %s, %.2f TB/s, %.1f TFLOP/s FP32", p.name(), p.bytesPerSecond() / 1e12, p.flopsPerSecond() / 1e12))
-                .orElse("peaks:  unknown device, share of peak not reported"));
-        out.printf(Locale.ROOT, "%-34s %-18s %12s %14s %8s%n", "op", "shape", "time", "rate", "peak");
+        out.println(peaks.describe());
+        out.printf(Locale.ROOT, "%-34s %-18s %12s %14s %8s %9s%n", "op", "shape", "time", "rate", "peak", "of");
         List<Row> rows = new ArrayList<>();
-        double budget = quick ? 0.05 : 0.4;
+        double budget = quick ? 0.1 : 0.4;
         for (OpCase c : cases) {
-            if (quick && !c.quick()) continue;
+            if (quick && !c.quick() || !select.test(c)) continue;
             OpCase.Prepared p = c.setup().prepare(device);
             try (AutoCloseable r = p.resources()) {
                 double secs = time(device, p.action(), budget);
                 double rate = c.work() / secs;
                 String unit = c.unit() == OpCase.Unit.BYTE ? "GB/s" : "GFLOP/s";
-                Double share = peaks.map(pk -> rate / pk.peak(c.unit())).orElse(null);
-                Row row = new Row(c.op(), c.shape(), secs * 1e3, rate / 1e9, unit, share);
+                double ceiling = peaks.ceiling(c.unit(), c.work());
+                Row row = new Row(c.op(), c.shape(), secs * 1e3, rate / 1e9, unit, rate / ceiling, ceiling / 1e9);
                 rows.add(row);
-                out.printf(Locale.ROOT, "%-34s %-18s %9.3f ms %8.1f %-7s %8s%n", c.op(), c.shape(), row.millis(), row.rate(), unit,
-                        share == null ? "-" : String.format(Locale.ROOT, "%.1f%%", 100 * share));
+                out.printf(Locale.ROOT, "%-34s %-18s %9.3f ms %8.1f %-7s %7.1f%% %9.1f%n", c.op(), c.shape(), row.millis(), row.rate(), unit,
+                        100 * row.shareOfPeak(), row.ceiling());
             }
         }
         return rows;
     }
 
-    /** Median seconds per call after a warm-up, repeating until about {@code budget} seconds have been spent. */
-    static double time(Device d, Runnable action, double budget) {
-        action.run();
-        d.finish();
+    /**
+     * Median seconds per call, repeating until about {@code budget} seconds have been spent, after a warm-up of the
+     * same length (at least 3 calls): a Java op runs in the interpreter, 10-100x slower, until C2 has compiled it.
+     */
+    public static double time(Device d, Runnable action, double budget) {
+        long warm = System.nanoTime();
+        for (int i = 0; i < 3 || (System.nanoTime() - warm) / 1e9 < budget && i < 1000; i++) {
+            action.run();
+            d.finish();
+        }
         long start = System.nanoTime();
         List<Double> samples = new ArrayList<>();
         while (samples.size() < 3 || (System.nanoTime() - start) / 1e9 < budget && samples.size() < 200) {
@@ -67,11 +77,13 @@ public final class OpsReport {
         return s[s.length / 2];
     }
 
-    public static void writeJson(Path path, Device device, List<Row> rows) throws IOException {
+    /** ops.json: the device, the peaks the shares were taken against, the measured roofline (null if not measured), the rows. */
+    public static void writeJson(Path path, Device device, DevicePeaks peaks, Roofline roofline, List<Row> rows) throws IOException {
         Map<String, Object> doc = new LinkedHashMap<>();
         doc.put("device", device.id());
         doc.put("deviceName", device.name());
-        doc.put("peaks", DevicePeaks.of(device).orElse(null));
+        doc.put("peaks", peaks);
+        doc.put("roofline", roofline);
         doc.put("rows", rows);
         Path abs = path.toAbsolutePath();
         if (abs.getParent() != null) java.nio.file.Files.createDirectories(abs.getParent());
@@ -80,9 +92,9 @@ public final class OpsReport {
         java.nio.file.Files.move(tmp, abs, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
 
-    /** A horizontal bar chart of each row's rate (or share of peak when the device is known). */
+    /** A bar chart of each row's share of peak. */
     public static void writeChart(Path path, Device device, List<Row> rows) throws IOException {
-        boolean share = rows.stream().allMatch(r -> r.shareOfPeak() != null);
+        boolean share = rows.stream().allMatch(r -> r.shareOfPeak() != null && Double.isFinite(r.shareOfPeak()));
         var chart = new org.knowm.xchart.CategoryChartBuilder().width(1100).height(120 + 28 * Math.max(1, rows.size()))
                 .title("diffuse bench --ops on " + device.name()).xAxisTitle("op @ shape")
                 .yAxisTitle(share ? "% of peak" : "rate (GB/s or GFLOP/s)").build();

@@ -3,14 +3,10 @@ package dev.diffuse.bench.report;
 import java.util.ArrayList;
 import java.util.List;
 
-import dev.diffuse.kernels.activation.Activation;
 import dev.diffuse.kernels.attention.Attention;
 import dev.diffuse.kernels.conv2d.Conv2d;
 import dev.diffuse.kernels.conv2d.Conv2dSpec;
-import dev.diffuse.kernels.groupnorm.GroupNorm;
 import dev.diffuse.kernels.linear.Gemm;
-import dev.diffuse.kernels.optim.Optim;
-import dev.diffuse.kernels.shape.ShapeOps;
 import dev.diffuse.runtime.Rng;
 import dev.diffuse.runtime.Tensor;
 import dev.diffuse.runtime.Workspace;
@@ -18,8 +14,7 @@ import dev.diffuse.runtime.Workspace;
 /**
  * Report cases for the U-Net op families, at the shapes of the two reference U-Nets. Work counts: convolution
  * 2 B Cout OH OW Cin K^2 FLOPs (backward twice that: dx and dW), GEMM 2 M N K, attention 4 B heads N^2 D forward
- * (two GEMMs; backward counted as 2.5x); memory-bound ops count the compulsory bytes (each input read once, each
- * output written once).
+ * (two GEMMs; backward counted as 2.5x). The memory-bound ops are in {@link MemoryBoundCases}.
  */
 final class UNetOpCases {
     private UNetOpCases() {}
@@ -73,50 +68,7 @@ final class UNetOpCases {
                 return new OpCase.Prepared(() -> Attention.forward(o, lse, q, k, v, (float) (1 / Math.sqrt(dd))), ws);
             }));
         }
-        // memory-bound ops at the large activations: small U-Net 64x32x28x28, CIFAR 128x128x32x32
-        for (int[] s : new int[][]{{64, 32, 28, 28}, {128, 128, 32, 32}}) {
-            int b = s[0], ch = s[1], hw = s[2];
-            long n = Tensor.numel(s);
-            String shape = OpsReport.shapeOf(s);
-            c.add(new OpCase("groupnorm+silu forward", shape, OpCase.Unit.BYTE, 8.0 * n, d -> {
-                Workspace ws = new Workspace(d, "bench gn", 1L << 32);
-                Tensor x = ws.tensor(s), y = ws.tensor(s), gamma = ws.tensor(ch), beta = ws.tensor(ch);
-                Tensor mean = ws.tensor(b, 8), rstd = ws.tensor(b, 8);
-                Rng.fillNormal(x, 1, 0);
-                Rng.fillNormal(gamma, 1, 1);
-                return new OpCase.Prepared(() -> GroupNorm.forwardSilu(y, mean, rstd, x, gamma, beta, 8, 1e-5f), ws);
-            }));
-            c.add(new OpCase("silu forward", shape, OpCase.Unit.BYTE, 8.0 * n, d -> {
-                Workspace ws = new Workspace(d, "bench silu", 1L << 32);
-                Tensor x = ws.tensor(s), y = ws.tensor(s);
-                return new OpCase.Prepared(() -> Activation.silu(y, x), ws);
-            }));
-            c.add(new OpCase("upsample nearest 2x", shape, OpCase.Unit.BYTE, 4.0 * n + 16.0 * n, d -> {
-                Workspace ws = new Workspace(d, "bench up", 1L << 32);
-                Tensor x = ws.tensor(s), y = ws.tensor(b, ch, 2 * hw, 2 * hw);
-                return new OpCase.Prepared(() -> ShapeOps.upsampleNearest2x(y, x), ws);
-            }));
-            c.add(new OpCase("concat channels", shape + "+same", OpCase.Unit.BYTE, 16.0 * n, d -> {
-                Workspace ws = new Workspace(d, "bench cat", 1L << 32);
-                Tensor a = ws.tensor(s), bb = ws.tensor(s), y = ws.tensor(b, 2 * ch, hw, hw);
-                return new OpCase.Prepared(() -> ShapeOps.concatChannels(y, a, bb), ws);
-            }));
-        }
-        // optimizer over parameter slabs: small U-Net (~2M) and DDPM CIFAR-10 (35.7M)
-        for (int n : new int[]{2_000_000, 35_746_307}) {
-            c.add(new OpCase("adamw", Integer.toString(n), OpCase.Unit.BYTE, (double) Optim.ADAMW_BYTES_PER_ELEMENT * n, d -> {
-                Workspace ws = new Workspace(d, "bench adamw", 1L << 32);
-                Tensor p = ws.tensor(n), g = ws.tensor(n), m = ws.tensor(n), v = ws.tensor(n);
-                int[] step = {0};
-                var cfg = Optim.AdamWConfig.torchDefaults(1e-4);
-                return new OpCase.Prepared(() -> Optim.adamw(p, m, v, g, null, 1f, cfg, ++step[0]), ws);
-            }));
-            c.add(new OpCase("ema", Integer.toString(n), OpCase.Unit.BYTE, (double) Optim.EMA_BYTES_PER_ELEMENT * n, d -> {
-                Workspace ws = new Workspace(d, "bench ema", 1L << 32);
-                Tensor p = ws.tensor(n), e = ws.tensor(n);
-                return new OpCase.Prepared(() -> Optim.ema(e, p, 0.999), ws);
-            }));
-        }
+        c.addAll(MemoryBoundCases.all());
         return c;
     }
 }

@@ -2,11 +2,11 @@ package dev.diffuse.cli.plot;
 
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 
 import javax.imageio.ImageIO;
+
+import dev.diffuse.models.io.AtomicFiles;
 
 /** Writes files so that a failure never leaves a half-written file behind: temp file in the same folder, then rename. */
 public final class PngFiles {
@@ -20,16 +20,8 @@ public final class PngFiles {
 
     public interface Writer { void write(Path tmp) throws IOException; }
 
+    /** {@link AtomicFiles#write}: temp file in the same folder (umask permissions), fsync, atomic rename. */
     public static void writeAtomically(Path out, Writer writer) throws IOException {
-        Path abs = out.toAbsolutePath();
-        Path dir = abs.getParent();
-        if (dir != null) Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + abs.getFileName(), ".tmp");
-        try {
-            writer.write(tmp);
-            Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        AtomicFiles.write(out, writer::write);
     }
 }

@@ -4,7 +4,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 import dev.diffuse.runtime.JavaDevice;
-import dev.diffuse.runtime.Philox;
+import dev.diffuse.runtime.Noise;
 import dev.diffuse.runtime.Tensor;
 
 /** Java device for the fused diffusion kernels: same formulas and the same noise as diffusion.cl. */
@@ -16,15 +16,15 @@ final class DiffusionJava {
 
     private interface Body { void run(int from, int len, float[] z); }
 
-    /** Runs body over fixed chunks with the chunk's normals (or null when no noise is needed). */
-    private static void chunks(JavaDevice d, long n, boolean noise, long seed, long stream, Body body) {
+    /** Runs body over fixed chunks with the chunk's normals under {@code noise} (z = null when drawn is false). */
+    private static void chunks(JavaDevice d, long n, boolean drawn, Noise noise, long stream, Body body) {
         int chunks = (int) ((n + CHUNK - 1) / CHUNK);
         d.parallelFor(chunks, c -> {
             int from = c * CHUNK, len = (int) Math.min(CHUNK, n - from);
             float[] z = null;
-            if (noise) {
+            if (drawn) {
                 z = new float[len];
-                Philox.normals(seed, stream, from, z, 0, len);
+                noise.normals(stream, n, from, z, len);
             }
             body.run(from, len, z);
         });
@@ -34,7 +34,7 @@ final class DiffusionJava {
                         int perSample, long seed, long stream, boolean drawn) {
         MemorySegment o = out.segment(), x = x0.segment(), as = a.segment(), ss = s.segment();
         MemorySegment e = eps == null ? null : eps.segment(), eo = epsOut == null ? null : epsOut.segment();
-        chunks(d, out.numel(), drawn, seed, stream, (from, len, z) -> {
+        chunks(d, out.numel(), drawn, Noise.seed(seed), stream, (from, len, z) -> {
             for (int k = 0; k < len; k++) {
                 int i = from + k, b = i / perSample;
                 float ei = drawn ? z[k] : e.getAtIndex(F, i);
@@ -44,9 +44,9 @@ final class DiffusionJava {
         });
     }
 
-    static void step(JavaDevice d, Tensor out, Tensor x, Tensor m, Tensor m2, float a, float b, float b2, float c, long seed, long stream) {
+    static void step(JavaDevice d, Tensor out, Tensor x, Tensor m, Tensor m2, float a, float b, float b2, float c, Noise noise, long stream) {
         MemorySegment o = out.segment(), xs = x.segment(), ms = m.segment(), m2s = m2 == null ? null : m2.segment();
-        chunks(d, out.numel(), c != 0f, seed, stream, (from, len, z) -> {
+        chunks(d, out.numel(), c != 0f, noise, stream, (from, len, z) -> {
             for (int k = 0; k < len; k++) {
                 int i = from + k;
                 float v = a * xs.getAtIndex(F, i) + b * ms.getAtIndex(F, i);
@@ -57,10 +57,10 @@ final class DiffusionJava {
     }
 
     /** f = {p, q, lo, hi, a, b, d, c}. */
-    static void stepClipX0(JavaDevice dev, Tensor out, Tensor x, Tensor m, float[] f, long seed, long stream) {
+    static void stepClipX0(JavaDevice dev, Tensor out, Tensor x, Tensor m, float[] f, Noise noise, long stream) {
         MemorySegment o = out.segment(), xs = x.segment(), ms = m.segment();
         float p = f[0], q = f[1], lo = f[2], hi = f[3], a = f[4], b = f[5], d = f[6], c = f[7];
-        chunks(dev, out.numel(), c != 0f, seed, stream, (from, len, z) -> {
+        chunks(dev, out.numel(), c != 0f, noise, stream, (from, len, z) -> {
             for (int k = 0; k < len; k++) {
                 int i = from + k;
                 float xi = xs.getAtIndex(F, i), mi = ms.getAtIndex(F, i);

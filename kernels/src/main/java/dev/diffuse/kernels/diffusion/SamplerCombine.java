@@ -3,6 +3,8 @@ package dev.diffuse.kernels.diffusion;
 import dev.diffuse.kernels.Checks;
 import dev.diffuse.runtime.ClDevice;
 import dev.diffuse.runtime.JavaDevice;
+import dev.diffuse.runtime.Noise;
+import dev.diffuse.runtime.RowNoise;
 import dev.diffuse.runtime.Tensor;
 
 /**
@@ -16,7 +18,8 @@ import dev.diffuse.runtime.Tensor;
  * combine expresses RK4's final x + h/6 (k1 + 2 k2 + 2 k3 + k4) after the stage slopes are folded into the four
  * model outputs, and DPM-Solver++(2M)'s x' = a x + b m + b' x0_prev with aux = x0 = p x + q m keeping the current x0
  * prediction for the next step (aux may alias m_k: each element is read before it is written; out may alias x).
- * z is normal number i of stream {@code stream} under {@code seed}, as in {@link SamplerStep}.
+ * z is normal number i of stream {@code stream} under {@code seed}, as in {@link SamplerStep}; the {@link Noise}-taking
+ * form draws it as the key says (a {@link RowNoise}: a key per row).
  * <p>langevinCorrect is Song et al.'s (2021) Langevin corrector with target signal-to-noise ratio r: ||z||^2 and
  * ||g||^2 come as 1-element tensors on the device (e.g. from {@code Reduce.sumSquares}), so the data-dependent step
  * size is formed in the kernel without a host read-back; ||score||^2 = gScale2 * ssG (gScale2 = gg^2 when gx = 0 and
@@ -33,9 +36,20 @@ public final class SamplerCombine {
         combine(out, null, x, m, a, b, 0, 0, c, seed, stream);
     }
 
+    /** x' = a x + sum_k b[k] m[k] + c z with z keyed by {@code noise}. */
+    public static void combine(Tensor out, Tensor x, Tensor[] m, double a, double[] b, double c, Noise noise, long stream) {
+        combine(out, null, x, m, a, b, 0, 0, c, noise, stream);
+    }
+
     /** x' = a x + sum_k b[k] m[k] + c z and, when aux is not null, aux = p x + q m[0]. */
     public static void combine(Tensor out, Tensor aux, Tensor x, Tensor[] m, double a, double[] b, double p, double q,
                                double c, long seed, long stream) {
+        combine(out, aux, x, m, a, b, p, q, c, Noise.seed(seed), stream);
+    }
+
+    /** x' = a x + sum_k b[k] m[k] + c z (z keyed by {@code noise}) and, when aux is not null, aux = p x + q m[0]. */
+    public static void combine(Tensor out, Tensor aux, Tensor x, Tensor[] m, double a, double[] b, double p, double q,
+                               double c, Noise noise, long stream) {
         if (m.length > MAX_TERMS || m.length != b.length)
             throw new IllegalArgumentException("sampler_combine: takes 0.." + MAX_TERMS + " tensors with one coefficient each, got "
                     + m.length + " tensors and " + b.length + " coefficients");
@@ -46,11 +60,17 @@ public final class SamplerCombine {
         System.arraycopy(m, 0, rest, 2, m.length);
         Checks.sameNumel("sampler_combine", out, rest);
         Checks.sameDevice("sampler_combine", out, rest);
+        noise.check("sampler_combine", out.numel());
         float[] f = new float[MAX_TERMS];
         for (int k = 0; k < b.length; k++) f[k] = (float) b[k];
         switch (out.device()) {
-            case JavaDevice j -> SamplerCombineJava.combine(j, out, aux, x, m, (float) a, f, (float) p, (float) q, (float) c, seed, stream);
-            case ClDevice cl -> SamplerCombineCl.combine(cl, out, aux, x, m, (float) a, f, (float) p, (float) q, (float) c, seed, stream);
+            case JavaDevice j -> SamplerCombineJava.combine(j, out, aux, x, m, (float) a, f, (float) p, (float) q, (float) c, noise, stream);
+            case ClDevice cl -> {
+                switch (noise) {
+                    case Noise.Shared s -> SamplerCombineCl.combine(cl, out, aux, x, m, (float) a, f, (float) p, (float) q, (float) c, s.seed(), stream);
+                    case RowNoise r -> SamplerRowsCl.combine(cl, out, aux, x, m, (float) a, f, (float) p, (float) q, (float) c, r, stream);
+                }
+            }
         }
     }
 

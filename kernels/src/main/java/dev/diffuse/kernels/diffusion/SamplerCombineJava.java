@@ -4,7 +4,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 import dev.diffuse.runtime.JavaDevice;
-import dev.diffuse.runtime.Philox;
+import dev.diffuse.runtime.Noise;
 import dev.diffuse.runtime.Tensor;
 
 /** Java device for sampler_combine.cl: the same float formulas and the same in-kernel noise. */
@@ -15,7 +15,7 @@ final class SamplerCombineJava {
     private SamplerCombineJava() {}
 
     static void combine(JavaDevice d, Tensor out, Tensor aux, Tensor x, Tensor[] m, float a, float[] b, float p, float q,
-                        float c, long seed, long stream) {
+                        float c, Noise noise, long stream) {
         MemorySegment o = out.segment(), xs = x.segment(), as = aux == null ? null : aux.segment();
         MemorySegment[] ms = new MemorySegment[m.length];
         for (int k = 0; k < m.length; k++) ms[k] = m[k].segment();
@@ -26,7 +26,7 @@ final class SamplerCombineJava {
             float[] z = null;
             if (c != 0f) {
                 z = new float[len];
-                Philox.normals(seed, stream, from, z, 0, len);
+                noise.normals(stream, n, from, z, len);
             }
             for (int e = 0; e < len; e++) {
                 int i = from + e;

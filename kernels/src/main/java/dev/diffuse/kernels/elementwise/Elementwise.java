@@ -29,7 +29,7 @@ public final class Elementwise {
     public static void add(Tensor z, Tensor x, Tensor y) {
         Checks.sameNumel("add", z, x, y);
         switch (Checks.sameDevice("add", z, x, y)) {
-            case JavaDevice j -> ElementwiseJava.axpby(j, z, 1f, x, 1f, y);
+            case JavaDevice j -> ElementwiseJava.add(j, z, x, y);
             case ClDevice c -> ElementwiseCl.add(c, z, x, y);
         }
     }

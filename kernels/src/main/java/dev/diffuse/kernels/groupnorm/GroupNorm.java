@@ -75,7 +75,7 @@ public final class GroupNorm {
         Checks.shape(op, "y", y, x.shape());
         if (!(eps > 0f)) throw new IllegalArgumentException(op + ": eps must be > 0 (e.g. 1e-5 or 1e-6), got " + eps);
         switch (Checks.sameDevice(op, y, mean, rstd, x, gamma, beta)) {
-            case JavaDevice j -> GroupNormJava.forward(j, silu, y, mean, rstd, x, gamma, beta, s, groups, eps);
+            case JavaDevice j -> GroupNormVector.forward(j, silu, y, mean, rstd, x, gamma, beta, s, groups, eps);
             case ClDevice c -> GroupNormCl.forward(c, op, y, mean, rstd, x, gamma, beta, s, groups, eps);
         }
     }
@@ -89,7 +89,7 @@ public final class GroupNorm {
         Checks.shape(op, "dbeta", dbeta, s[1]);
         Checks.shape(op, "scratch", scratch, scratchShape(s[0], s[1]));
         switch (Checks.sameDevice(op, dx, dgamma, dbeta, dy, x, gamma, beta, mean, rstd, scratch)) {
-            case JavaDevice j -> GroupNormJava.backward(j, silu, dx, dgamma, dbeta, dy, x, gamma, beta, mean, rstd, scratch, s, groups);
+            case JavaDevice j -> GroupNormVector.backward(j, silu, dx, dgamma, dbeta, dy, x, gamma, beta, mean, rstd, scratch, s, groups);
             case ClDevice c -> GroupNormCl.backward(c, op, dx, dgamma, dbeta, dy, x, gamma, beta, mean, rstd, scratch, s, groups);
         }
     }

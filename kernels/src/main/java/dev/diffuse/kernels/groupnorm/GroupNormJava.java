@@ -7,9 +7,9 @@ import dev.diffuse.runtime.JavaDevice;
 import dev.diffuse.runtime.Tensor;
 
 /**
- * Java reference for {@link GroupNorm}: plain loops, one task per (b, g) via {@link JavaDevice#parallelFor}, the
- * group copied into heap arrays (the backward evaluates SiLU' once per element and keeps it).
- * Sums are accumulated in double in a fixed order, so results are deterministic.
+ * Java reference for {@link GroupNorm} (the readable spec; the device runs {@link GroupNormVector}): plain loops,
+ * one task per (b, g) via {@link JavaDevice#parallelFor}, the group copied into heap arrays (the backward evaluates
+ * SiLU' once per element and keeps it). Sums are accumulated in double in a fixed order, so results are deterministic.
  */
 final class GroupNormJava {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
@@ -87,7 +87,12 @@ final class GroupNormJava {
             }
             MemorySegment.copy(dz, 0, dxs, F, 4 * base, N);
         });
-        MemorySegment dgs = dgamma.segment(), dbs = dbeta.segment();
+        addParamPartials(dgamma, dbeta, scratch, B, C);
+    }
+
+    /** dgamma[c] += sum_b scratch[0, b, c], dbeta[c] += sum_b scratch[1, b, c], over b in ascending order. */
+    static void addParamPartials(Tensor dgamma, Tensor dbeta, Tensor scratch, int B, int C) {
+        MemorySegment dgs = dgamma.segment(), dbs = dbeta.segment(), ps = scratch.segment();
         for (int c = 0; c < C; c++) {   // fixed order over b: deterministic
             float sg = 0, sb = 0;
             for (int b = 0; b < B; b++) {

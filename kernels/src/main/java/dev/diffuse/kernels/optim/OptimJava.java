@@ -7,6 +7,7 @@ import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
+import dev.diffuse.kernels.VectorMath;
 import dev.diffuse.runtime.JavaDevice;
 import dev.diffuse.runtime.Tensor;
 
@@ -14,7 +15,8 @@ import dev.diffuse.runtime.Tensor;
  * Java {@link Optim}: the per-element formulas of the Javadoc in the same float operation order as optim.cl,
  * over fixed chunks in parallel. AdamW and EMA run {@link FloatVector} lanes with the scalar formula for the tail;
  * both use the same IEEE operations in the same order (no FMA), so lanes and tail agree bit for bit. The gradient
- * norm sums each chunk in double and the chunk sums in order.
+ * norm sums each chunk's squares with {@link VectorMath#sum} (float lanes over blocks, blocks in double) and the
+ * chunk sums in order: the same bits for every thread count.
  */
 final class OptimJava {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
@@ -83,14 +85,7 @@ final class OptimJava {
         MemorySegment gs = grads.segment();
         int n = (int) grads.numel();
         double[] part = new double[(n + CHUNK - 1) / CHUNK];
-        d.parallelFor(part.length, c -> {
-            double acc = 0;
-            for (int i = c * CHUNK, end = Math.min(n, i + CHUNK); i < end; i++) {
-                double g = gs.getAtIndex(F, i);
-                acc += g * g;
-            }
-            part[c] = acc;
-        });
+        d.parallelFor(part.length, c -> part[c] = VectorMath.sum(gs, 4L * c * CHUNK, Math.min(n - c * CHUNK, CHUNK), 0f, true));
         double sum = 0;
         for (double p : part) sum += p;
         float norm = (float) (Math.abs((double) gradScale) * Math.sqrt(sum));

@@ -3,6 +3,8 @@ package dev.diffuse.kernels.scheduler;
 import dev.diffuse.kernels.Checks;
 import dev.diffuse.runtime.ClDevice;
 import dev.diffuse.runtime.JavaDevice;
+import dev.diffuse.runtime.Noise;
+import dev.diffuse.runtime.RowNoise;
 import dev.diffuse.runtime.Tensor;
 
 /**
@@ -47,6 +49,11 @@ public final class SchedulerStep {
      * numel(x)/B values (or twice that for learned variances); thr (B) is read only with THRESHOLD.
      */
     public static void step(Tensor out, Tensor x0Out, Tensor x, Tensor m, Tensor thr, Coefficients k, long seed, long stream) {
+        step(out, x0Out, x, m, thr, k, Noise.seed(seed), stream);
+    }
+
+    /** {@link #step(Tensor, Tensor, Tensor, Tensor, Tensor, Coefficients, long, long)} with z keyed by {@code noise} (per row with a {@link RowNoise}). */
+    public static void step(Tensor out, Tensor x0Out, Tensor x, Tensor m, Tensor thr, Coefficients k, Noise noise, long stream) {
         Checks.sameNumel("scheduler_step", out, x);
         if (x0Out != null) Checks.sameNumel("scheduler_step", x0Out, x);
         Checks.sameDevice("scheduler_step", out, x, m, x0Out, thr);
@@ -55,9 +62,16 @@ public final class SchedulerStep {
         if (k.clip() == Clip.THRESHOLD && (thr == null || thr.numel() != batch))
             throw new IllegalArgumentException("scheduler_step: dynamic thresholding needs thr with one value per sample (" + batch
                     + "), got " + thr + "; compute it with absQuantile first");
+        if (noise instanceof RowNoise r && r.rows() != batch)
+            throw new IllegalArgumentException("scheduler_step: " + r.rows() + " row noise keys for a batch of " + batch + " samples; key one row per sample");
         switch (out.device()) {
-            case JavaDevice j -> SchedulerStepJava.step(j, out, x0Out, x, m, thr, k, per, stride, seed, stream);
-            case ClDevice c -> SchedulerStepCl.step(c, out, x0Out, x, m, thr, k, per, stride, seed, stream);
+            case JavaDevice j -> SchedulerStepJava.step(j, out, x0Out, x, m, thr, k, per, stride, noise, stream);
+            case ClDevice c -> {
+                switch (noise) {
+                    case Noise.Shared s -> SchedulerStepCl.step(c, out, x0Out, x, m, thr, k, per, stride, s.seed(), stream);
+                    case RowNoise r -> SchedulerRowsCl.step(c, out, x0Out, x, m, thr, k, per, stride, r, stream);
+                }
+            }
         }
     }
 

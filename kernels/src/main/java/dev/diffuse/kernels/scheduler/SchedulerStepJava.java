@@ -5,7 +5,7 @@ import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
 import dev.diffuse.runtime.JavaDevice;
-import dev.diffuse.runtime.Philox;
+import dev.diffuse.runtime.Noise;
 import dev.diffuse.runtime.Tensor;
 
 /** Java device for scheduler.cl: the same float formulas and the same Philox noise; the quantile by sorting. */
@@ -16,7 +16,7 @@ final class SchedulerStepJava {
     private SchedulerStepJava() {}
 
     static void step(JavaDevice dev, Tensor out, Tensor x0Out, Tensor x, Tensor m, Tensor thr, SchedulerStep.Coefficients k,
-                     int per, int stride, long seed, long stream) {
+                     int per, int stride, Noise noise, long stream) {
         MemorySegment o = out.segment(), xs = x.segment(), ms = m.segment();
         MemorySegment x0s = x0Out == null ? null : x0Out.segment(), ts = thr == null ? null : thr.segment();
         float p = (float) k.p(), q = (float) k.q(), lo = (float) k.lo(), hi = (float) k.hi();
@@ -28,7 +28,7 @@ final class SchedulerStepJava {
             float[] z = null;
             if (k.noisy()) {
                 z = new float[len];
-                Philox.normals(seed, stream, from, z, 0, len);
+                noise.normals(stream, n, from, z, len);
             }
             for (int t = 0; t < len; t++) {
                 int i = from + t, smp = i / per, j = i - smp * per;

@@ -1,14 +1,27 @@
 package dev.diffuse.kernels.shape;
 
+import static dev.diffuse.kernels.VectorMath.S;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+import jdk.incubator.vector.FloatVector;
+
+import dev.diffuse.kernels.VectorMath;
 
 import dev.diffuse.runtime.JavaDevice;
 import dev.diffuse.runtime.Tensor;
 
-/** Java reference for {@link ShapeOps}: plain loops, one task per batch item or per (b, c) plane. */
+/**
+ * Java {@link ShapeOps}: plain loops, one task per batch item or per (b, c) plane; the broadcast add and its
+ * backward run over vector lanes with scalar tails (the add gives the plain loop's bits; the backward's sum has a
+ * fixed order).
+ */
 final class ShapeOpsJava {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+    private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
+    private static final int L = S.length();
 
     private ShapeOpsJava() {}
 
@@ -53,22 +66,33 @@ final class ShapeOpsJava {
         });
     }
 
+    /** y = x + e[p] on each (b, c) plane p, over vector lanes (a masked vector ends each plane); planes in chunks. */
     static void addBroadcast(JavaDevice d, Tensor y, Tensor x, Tensor e) {
-        int HW = x.dim(2) * x.dim(3);
+        int hw = x.dim(2) * x.dim(3), planes = x.dim(0) * x.dim(1), per = planesPerTask(hw);
         MemorySegment ys = y.segment(), xs = x.segment(), es = e.segment();
-        d.parallelFor(x.dim(0) * x.dim(1), p -> {
-            float v = es.getAtIndex(F, p);
-            for (int i = 0; i < HW; i++) ys.setAtIndex(F, (long) p * HW + i, xs.getAtIndex(F, (long) p * HW + i) + v);
+        d.parallelFor((planes + per - 1) / per, t -> {
+            for (int p = t * per, end = Math.min(planes, p + per); p < end; p++) addToPlane(ys, xs, 4L * p * hw, hw, es.getAtIndex(F, p));
         });
     }
 
+    static void addToPlane(MemorySegment ys, MemorySegment xs, long off, int hw, float v) {
+        int i = 0;
+        for (; i <= hw - L; i += L) FloatVector.fromMemorySegment(S, xs, off + 4L * i, NATIVE).add(v).intoMemorySegment(ys, off + 4L * i, NATIVE);
+        for (; i < hw; i++) ys.set(F, off + 4L * i, xs.get(F, off + 4L * i) + v);
+    }
+
+    /** de[p] = sum over plane p of dy, in the fixed order of {@link VectorMath#sum}. */
     static void addBroadcastBackward(JavaDevice d, Tensor de, Tensor dy) {
-        int HW = dy.dim(2) * dy.dim(3);
+        int hw = dy.dim(2) * dy.dim(3), planes = dy.dim(0) * dy.dim(1), per = planesPerTask(hw);
         MemorySegment des = de.segment(), dys = dy.segment();
-        d.parallelFor(dy.dim(0) * dy.dim(1), p -> {
-            double s = 0;   // fixed order over hw
-            for (int i = 0; i < HW; i++) s += dys.getAtIndex(F, (long) p * HW + i);
-            des.setAtIndex(F, p, (float) s);
+        d.parallelFor((planes + per - 1) / per, t -> {
+            for (int p = t * per, end = Math.min(planes, p + per); p < end; p++)
+                des.setAtIndex(F, p, (float) VectorMath.sum(dys, 4L * p * hw, hw, 0f, false));
         });
+    }
+
+    /** Planes per task: about 64K elements, so small planes do not pay one task each. */
+    static int planesPerTask(int hw) {
+        return Math.max(1, (1 << 16) / Math.max(1, hw));
     }
 }

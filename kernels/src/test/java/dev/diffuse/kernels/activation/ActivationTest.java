@@ -46,6 +46,24 @@ class ActivationTest {
         }
     }
 
+    /** The vector path against the plain-loop reference, across chunk boundaries and on a view at an odd offset. */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 15, 17, 1000, (1 << 16) + 13, 3 * (1 << 16) - 1})
+    void vectorPathMatchesTheReference(int n) {
+        float[] x = randn(40 + n, n + 3), dy = randn(41 + n, n + 3);
+        for (int i = 0; i < x.length; i++) x[i] *= 8;
+        var j = TestDevices.java();
+        try (Tensor tx = Tensor.of(j, x, n + 3); Tensor tdy = Tensor.of(j, dy, n + 3); Tensor a = Tensor.allocate(j, n); Tensor b = Tensor.allocate(j, n)) {
+            Tensor vx = tx.view(3, n), vdy = tdy.view(3, n);   // unaligned views
+            ActivationJava.siluReference(j, a, vx);
+            ActivationJava.silu(j, b, vx);
+            assertClose(a.toArray(), b.toArray(), 1e-7, 1e-6, "silu n=" + n);
+            ActivationJava.siluBackwardReference(j, a, vdy, vx);
+            ActivationJava.siluBackward(j, b, vdy, vx);
+            assertClose(a.toArray(), b.toArray(), 1e-7, 1e-6, "silu backward n=" + n);
+        }
+    }
+
     static double[] toDouble(float[] a) {
         double[] r = new double[a.length];
         for (int i = 0; i < a.length; i++) r[i] = a[i];

@@ -44,4 +44,26 @@ class ElementwiseTest {
             }
         }
     }
+
+    /** The Java device's vector loops give exactly the plain loop's bits (same IEEE operations, no FMA), on views. */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 17, (1 << 16) + 5, 3 * (1 << 16) - 3})
+    void javaIsBitExactAgainstThePlainLoop(int n) {
+        float[] x = randn(70 + n, n + 1), y = randn(71 + n, n + 1);
+        var j = TestDevices.java();
+        try (Tensor tx = Tensor.of(j, x, n + 1); Tensor ty = Tensor.of(j, y, n + 1); Tensor out = Tensor.allocate(j, n)) {
+            Tensor vx = tx.view(1, n), vy = ty.view(1, n);
+            float[] got;
+            Elementwise.axpby(out, 0.3f, vx, -1.7f, vy);
+            got = out.toArray();
+            for (int i = 0; i < n; i++) if (got[i] != 0.3f * x[i + 1] + -1.7f * y[i + 1]) throw new AssertionError("axpby at " + i);
+            Elementwise.add(out, vx, vy);
+            got = out.toArray();
+            for (int i = 0; i < n; i++) if (got[i] != x[i + 1] + y[i + 1]) throw new AssertionError("add at " + i);
+            Elementwise.fill(out, -0f);
+            for (float v : out.toArray()) if (Float.floatToRawIntBits(v) != Float.floatToRawIntBits(-0f)) throw new AssertionError("fill -0 wrote " + v);
+            Elementwise.fill(out, 0f);
+            for (float v : out.toArray()) if (Float.floatToRawIntBits(v) != 0) throw new AssertionError("fill 0 wrote " + v);
+        }
+    }
 }

@@ -16,10 +16,13 @@ import dev.diffuse.kernels.loss.MseLoss;
 import dev.diffuse.kernels.optim.Optim;
 import dev.diffuse.models.data.Dataset;
 import dev.diffuse.models.io.Safetensors;
+import dev.diffuse.models.train.CheckpointFolders;
 import dev.diffuse.models.train.Checkpoints;
 import dev.diffuse.models.train.ConfigWriter;
 import dev.diffuse.models.train.ModelObjective;
 import dev.diffuse.models.train.TrainableModel;
+import dev.diffuse.models.train.TrainingDivergedException;
+import dev.diffuse.runtime.MemoryBudget;
 import dev.diffuse.runtime.Philox;
 import dev.diffuse.runtime.Tensor;
 import dev.diffuse.runtime.Workspace;
@@ -63,7 +66,7 @@ public final class ConsistencyTrainer implements AutoCloseable {
     private final Dataset data;
     private final ConsistencyConfig cfg;
     private final Workspace ws;
-    private final Tensor target, backup, m, v, x0, xa, xb, xin, net, fOn, fTg, dNet, meta, sOn, sTg, tOn, tTg, loss, lossSum, norm, clip;
+    private final Tensor target, backup, m, v, x0, xa, xb, xin, net, fOn, fTg, dNet, meta, sOn, sTg, tOn, tTg, loss, lossSum, norm, normSum, clip;
     private final int batch, per;
     private final float[] hostX, hostMeta, hostZ, hostXa, hostXb;
     private final int[] idx;
@@ -73,6 +76,7 @@ public final class ConsistencyTrainer implements AutoCloseable {
     private float[] hostW;
     private final List<Double> losses = new ArrayList<>();
     private final List<Integer> lossSteps = new ArrayList<>();
+    private Path outputDir;
     /** Metadata format of a consistency training state. */
     public static final String FORMAT = "diffuse-consistency-state-1";
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -105,7 +109,10 @@ public final class ConsistencyTrainer implements AutoCloseable {
         batch = cfg.batch();
         per = data.sampleNumel();
         int slab = Math.toIntExact(model.parameters().numel());
-        ws = new Workspace(model.device(), "consistency trainer", 4L * (4L * slab + 9L * batch * per + 4L * batch + 64) + (16L << 20));
+        long bytes = 4L * (4L * slab + 9L * batch * per + 4L * batch + 64) + (16L << 20);
+        MemoryBudget.require(model.device(), "the consistency trainer's state for batch " + batch + " (target, backup and AdamW "
+                + "slabs, batch buffers) beside the model", bytes, "lower --batch");
+        ws = new Workspace(model.device(), "consistency trainer", bytes);
         target = ws.tensor(slab);
         backup = ws.tensor(slab);
         m = ws.tensor(slab);
@@ -118,7 +125,7 @@ public final class ConsistencyTrainer implements AutoCloseable {
         fOn = ws.tensor(shape); fTg = ws.tensor(shape); dNet = ws.tensor(shape);
         meta = ws.tensor(4, batch);
         sOn = meta.view(0, batch); sTg = meta.view(batch, batch); tOn = meta.view(2L * batch, batch); tTg = meta.view(3L * batch, batch);
-        loss = ws.tensor(1); lossSum = ws.tensor(1); norm = ws.tensor(1); clip = ws.tensor(1);
+        loss = ws.tensor(1); lossSum = ws.tensor(1); norm = ws.tensor(1); normSum = ws.tensor(1); clip = ws.tensor(1);
         hostX = new float[batch * per];
         hostMeta = new float[4 * batch];
         idx = new int[batch];
@@ -184,6 +191,9 @@ public final class ConsistencyTrainer implements AutoCloseable {
 
     public int step() { return step; }
     public ConsistencyConfig config() { return cfg; }
+
+    /** The run folder checkpoints go to, named when training diverges (its latest checkpoint is the last good one). */
+    public ConsistencyTrainer outputDir(Path dir) { this.outputDir = dir; return this; }
     public double[] lossValues() { return losses.stream().mapToDouble(Double::doubleValue).toArray(); }
     /** The steps at which {@link #lossValues} were read back. */
     public int[] lossSteps() { return lossSteps.stream().mapToInt(Integer::intValue).toArray(); }
@@ -257,12 +267,11 @@ public final class ConsistencyTrainer implements AutoCloseable {
             Elementwise.mul(dNet, dNet, weight);
         }
         model.backward(dNet, null);
-        Tensor scale = null;
-        if (cfg.gradClip() > 0) {
-            Optim.gradNorm(norm, clip, model.gradients(), 1f, (float) cfg.gradClip());
-            scale = clip;
-        }
-        Optim.adamw(model.parameters(), m, v, model.gradients(), scale, 1f, cfg.adam(k), k);
+        // the norm is summed on the device and read back with the loss, so a non-finite gradient stops training
+        boolean clipping = cfg.gradClip() > 0 && Double.isFinite(cfg.gradClip());
+        Optim.gradNorm(norm, clip, model.gradients(), 1f, clipping ? (float) cfg.gradClip() : Float.POSITIVE_INFINITY);
+        Elementwise.add(normSum, normSum, norm);
+        Optim.adamw(model.parameters(), m, v, model.gradients(), clipping ? clip : null, 1f, cfg.adam(k), k);
         Optim.ema(target, model.parameters(), cfg.targetDecay(k));
         step = k;
     }
@@ -294,12 +303,19 @@ public final class ConsistencyTrainer implements AutoCloseable {
         xb.upload(hostXb);
     }
 
+    /** Records the mean loss since the last read; a non-finite loss or gradient norm stops training. */
     private void readLoss() {
         if (lossCount == 0) return;
-        losses.add(lossSum.toArray()[0] / (double) lossCount);
+        losses.add(checkFinite());
         lossSteps.add(step);
         Elementwise.fill(lossSum, 0f);
+        Elementwise.fill(normSum, 0f);
         lossCount = 0;
+    }
+
+    /** The mean loss since the last read, after checking it and the summed gradient norm ({@link TrainingDivergedException}). */
+    private double checkFinite() {
+        return TrainingDivergedException.checkedMean(lossSum, normSum, lossCount, step, "mean consistency loss", outputDir, cfg.lr());
     }
 
     /** Runs body with the target (EMA) weights in the model, then restores the online weights. */
@@ -322,9 +338,15 @@ public final class ConsistencyTrainer implements AutoCloseable {
      * objective.json, and training_state.safetensors with the four slabs (param, target, adam_m, adam_v, flat) and
      * metadata (format, step, config, level sampling, model class, data spec, losses), from which {@link #load} resumes.
      */
-    public void save(Path folder, ConfigWriter configWriter, String dataSpec) throws IOException {
+    public void save(Path folder, ConfigWriter configWriter, String dataSpec) throws IOException { save(folder, configWriter, dataSpec, null); }
+
+    /** {@link #save(Path, ConfigWriter, String)}, also recording the folder the data was read from (null: none). */
+    public void save(Path folder, ConfigWriter configWriter, String dataSpec, Path dataDir) throws IOException {
+        checkFinite();
         Tensor params = model.parameters();
         float[][] host = {params.toArray(), target.toArray(), m.toArray(), v.toArray()};
+        for (int s = 0; s < SLABS.length; s++)
+            TrainingDivergedException.checkSlab(host[s], SLABS[s] + " slab", step, outputDir != null ? outputDir : folder.getParent(), cfg.lr());
         Map<String, Safetensors.F32Tensor> weights = Checkpoints.namedSlices(model, host[1], ""), state = new LinkedHashMap<>();
         for (int s = 0; s < SLABS.length; s++) state.put(SLABS[s], new Safetensors.F32Tensor(new int[]{host[s].length}, host[s]));
         Map<String, String> meta = new LinkedHashMap<>();
@@ -334,9 +356,10 @@ public final class ConsistencyTrainer implements AutoCloseable {
         meta.put("levels", Double.isNaN(pMean) ? "uniform" : "lognormal " + pMean + " " + pStd);
         meta.put("model", model.getClass().getName());
         meta.put("data_spec", dataSpec == null ? "" : dataSpec);
+        if (dataDir != null) meta.put("data_dir", dataDir.toString());
         meta.put("loss_steps", JSON.writeValueAsString(lossSteps()));
         meta.put("loss_values", JSON.writeValueAsString(lossValues()));
-        Checkpoints.writeAtomically(folder, tmp -> {
+        CheckpointFolders.writeAtomically(folder, tmp -> {
             Safetensors.write(tmp.resolve(Checkpoints.WEIGHTS), weights, Map.of("format", "pt"));
             if (configWriter != null) configWriter.write(tmp);
             objective().write(tmp);
@@ -392,15 +415,16 @@ public final class ConsistencyTrainer implements AutoCloseable {
             int[] ls = JSON.readValue(f.metadata().getOrDefault("loss_steps", "[]"), int[].class);
             double[] lv = JSON.readValue(f.metadata().getOrDefault("loss_values", "[]"), double[].class);
             if (ls.length != lv.length) throw new IOException(folder.resolve(Checkpoints.STATE) + ": loss_steps and loss_values differ in length");
-            model.parameters().upload(f.readF32("param"));
-            target.upload(f.readF32("target"));
-            m.upload(f.readF32("adam_m"));
-            v.upload(f.readF32("adam_v"));
+            model.parameters().upload(f.readWeights("param"));
+            target.upload(f.readWeights("target"));
+            m.upload(f.readWeights("adam_m"));
+            v.upload(f.readWeights("adam_v"));
             step = k;
             lossSteps.clear();
             losses.clear();
             for (int i = 0; i < ls.length; i++) { lossSteps.add(ls[i]); losses.add(lv[i]); }
             Elementwise.fill(lossSum, 0f);
+            Elementwise.fill(normSum, 0f);
             lossCount = 0;
         }
     }

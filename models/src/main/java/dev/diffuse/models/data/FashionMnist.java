@@ -57,7 +57,7 @@ public final class FashionMnist {
         throw new java.io.FileNotFoundException("Fashion-MNIST not found: no " + names[0] + "(.gz) in "
                 + dir + (Files.isDirectory(dir) ? " (it holds " + listing(dir) + ")" : " (no such folder)")
                 + ". Install it with `apt-get install dataset-fashion-mnist` (files go to " + DEFAULT_DIR
-                + ") or pass `--data DIR` naming a folder with train-images-idx3-ubyte(.gz), train-labels-idx1-ubyte(.gz), "
+                + ") or pass `--data-dir DIR` naming a folder with train-images-idx3-ubyte(.gz), train-labels-idx1-ubyte(.gz), "
                 + "t10k-images-idx3-ubyte(.gz) and t10k-labels-idx1-ubyte(.gz)");
     }
 

@@ -10,6 +10,8 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.zip.GZIPInputStream;
 
+import dev.diffuse.runtime.MemoryBudget;
+
 /**
  * The IDX format of MNIST-style files: a big-endian 32-bit magic {@code 0x0000TTDD} (TT = 0x08 for unsigned bytes,
  * DD = number of dimensions), DD big-endian 32-bit sizes, then the data in row-major order. Files may be gzipped
@@ -47,6 +49,11 @@ public final class Idx {
                     total *= dims[i];
                     if (total > Integer.MAX_VALUE - 16) throw bad(path, "dimensions " + Arrays.toString(Arrays.copyOf(dims, i + 1)) + " are too large");
                 }
+                long header = 4 + 4L * nd;
+                if (!gz && total > Files.size(path) - header)
+                    throw bad(path, "truncated: dimensions " + Arrays.toString(dims) + " need " + total + " data bytes, the file has "
+                            + (Files.size(path) - header));
+                MemoryBudget.requireHostArray(path + " (" + Arrays.toString(dims) + ")", total, 1, "use a smaller data set");
                 byte[] data = new byte[(int) total];
                 int got = in.readNBytes(data, 0, data.length);
                 if (got != data.length)

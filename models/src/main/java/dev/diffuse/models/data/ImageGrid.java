@@ -2,9 +2,7 @@ package dev.diffuse.models.data;
 
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 
 import javax.imageio.ImageIO;
 
@@ -31,15 +29,9 @@ public final class ImageGrid {
     /** Writes the grid with {@code cols} columns (rows as needed) and each pixel drawn as {@code scale x scale}. */
     public static void write(Path png, float[] images, int n, int c, int h, int w, int cols, int scale) throws IOException {
         BufferedImage img = render(images, n, c, h, w, cols, scale);
-        Path abs = png.toAbsolutePath();
-        Files.createDirectories(abs.getParent());
-        Path tmp = Files.createTempFile(abs.getParent(), "." + abs.getFileName(), ".tmp");
-        try {
+        dev.diffuse.models.io.AtomicFiles.write(png, tmp -> {
             if (!ImageIO.write(img, "png", tmp.toFile())) throw new IOException("no PNG writer available");
-            Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        });
     }
 
     /** The grid as an image (TYPE_BYTE_GRAY for C = 1, TYPE_INT_RGB for C = 3). */

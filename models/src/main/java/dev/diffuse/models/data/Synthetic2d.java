@@ -24,6 +24,9 @@ public final class Synthetic2d implements Dataset {
         this.mixture = MixturePresets.byName(preset);
         this.n = n;
         this.d = mixture.dim();
+        // points, component draws and labels, checked before allocating (ring8:2000000000 is refused, not an OutOfMemoryError)
+        dev.diffuse.runtime.MemoryBudget.requireHostArray(String.format(java.util.Locale.ROOT, "data set %s:%d (%,d points of %d values)",
+                preset, n, n, d), (long) n * (d + 2), 4, "ask for fewer points after the ':'");
         this.x = mixture.sample(n, seed);
         int[] comp = mixture.sampleComponents(n, seed, 0);
         this.labels = new int[n];

@@ -10,7 +10,6 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -18,17 +17,21 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.diffuse.runtime.MemoryBudget;
+import dev.diffuse.runtime.Tensor;
 
 /**
  * The safetensors format (spec §5.1): 8-byte little-endian header length N, N bytes of JSON
  * {@code {name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {..}}}, then the packed data buffer.
  * Reading memory-maps the file and validates everything a corrupt or hostile file could get wrong (header size,
  * dtypes, shapes against byte ranges, gaps/overlaps, the buffer ending exactly at the end of the file). F32 is read
- * as is; F16 and BF16 are widened to F32. Writing is atomic (temp file in the same folder, then rename) and follows
+ * as is; F16 and BF16 are widened to F32. Writing is atomic ({@link AtomicFiles}) and follows
  * the current writer: tensors sorted by name (all F32), JSON padded with spaces to a multiple of 8.
  */
 public final class Safetensors {
@@ -36,16 +39,15 @@ public final class Safetensors {
     private static final long MAX_HEADER = 100_000_000;
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfDouble F64 = ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private Safetensors() {}
 
     /** One tensor's entry in the header. */
     public record Entry(String name, String dtype, int[] shape, long begin, long end) {
-        public long numel() {
-            long n = 1;
-            for (int s : shape) n *= s;
-            return n;
-        }
+        public long numel() { return Tensor.numel(shape); }
     }
 
     /** An open, validated, memory-mapped file. Close it to unmap. */
@@ -82,9 +84,9 @@ public final class Safetensors {
         /** The tensor as float32 values (F16 and BF16 widened). */
         public float[] readF32(String name) {
             Entry e = entry(name);
-            int n = Math.toIntExact(e.numel());
+            MemorySegment s = slice(e);
+            int n = (int) e.numel();
             float[] out = new float[n];
-            MemorySegment s = data.asSlice(e.begin(), e.end() - e.begin());
             switch (e.dtype()) {
                 case "F32" -> MemorySegment.copy(s, F32, 0, out, 0, n);
                 case "F16" -> { for (int i = 0; i < n; i++) out[i] = Float.float16ToFloat(s.getAtIndex(I16, i)); }
@@ -93,6 +95,51 @@ public final class Safetensors {
                         + "; only F32, F16 and BF16 can be read as float32");
             }
             return out;
+        }
+
+        /**
+         * Model weights: {@link #readF32} and every value finite. A NaN or infinity is refused, naming the tensor, where
+         * it is and how many there are: such weights make every output NaN (a corrupt file, or saved from a diverged run).
+         */
+        public float[] readWeights(String name) {
+            float[] v = readF32(name);
+            requireFinite(path + ": tensor '" + name + "' " + Arrays.toString(entry(name).shape()), v,
+                    "the file is corrupt or was saved from a diverged training run; use another checkpoint");
+            return v;
+        }
+
+        /**
+         * Input values of any numeric dtype as float32: F32, F16, BF16, F64 and the integer types (PyTorch writes
+         * timesteps and class labels as I64). Integers above 2^24 lose precision as float32, as {@code tensor.float()} does.
+         */
+        public float[] readNumbers(String name) {
+            Entry e = entry(name);
+            if (Set.of("F32", "F16", "BF16").contains(e.dtype())) return readF32(name);
+            MemorySegment s = slice(e);
+            int n = (int) e.numel();
+            float[] out = new float[n];
+            for (int i = 0; i < n; i++) {
+                out[i] = switch (e.dtype()) {
+                    case "F64" -> (float) s.getAtIndex(F64, i);
+                    case "I64" -> (float) s.getAtIndex(I64, i);
+                    case "U64" -> { long u = s.getAtIndex(I64, i); yield u >= 0 ? (float) u : (float) ((u >>> 1) * 2.0); }
+                    case "I32" -> (float) s.getAtIndex(I32, i);
+                    case "U32" -> (float) Integer.toUnsignedLong(s.getAtIndex(I32, i));
+                    case "I16" -> s.getAtIndex(I16, i);
+                    case "U16" -> s.getAtIndex(I16, i) & 0xFFFF;
+                    case "I8" -> s.get(ValueLayout.JAVA_BYTE, i);
+                    case "U8", "BOOL" -> s.get(ValueLayout.JAVA_BYTE, i) & 0xFF;
+                    default -> throw new IllegalArgumentException(path + ": tensor '" + name + "' has dtype " + e.dtype()
+                            + "; give it as F32, F16, BF16, F64 or an integer type");
+                };
+            }
+            return out;
+        }
+
+        /** The bytes of {@code e}, after checking that its values fit in one Java array and in the heap. */
+        private MemorySegment slice(Entry e) {
+            MemoryBudget.requireHostArray(path + ": tensor '" + e.name() + "'", e.numel(), 4, "split it into smaller tensors");
+            return data.asSlice(e.begin(), e.end() - e.begin());
         }
 
         @Override
@@ -108,63 +155,96 @@ public final class Safetensors {
     public static File open(Path path) throws IOException {
         Arena arena = Arena.ofShared();
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-            long size = ch.size();
-            if (size < 8) throw bad(path, "file is " + size + " bytes, shorter than the 8-byte header length");
-            MemorySegment all = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-            long n = all.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0);
-            if (n < 2 || n > MAX_HEADER || 8 + n > size)
-                throw bad(path, "header length " + n + " is invalid for a file of " + size + " bytes (not a safetensors file?)");
-            String json = new String(all.asSlice(8, n).toArray(ValueLayout.JAVA_BYTE), StandardCharsets.UTF_8);
-            Map<String, Object> header;
-            try {
-                header = JSON.readValue(json.strip(), new TypeReference<LinkedHashMap<String, Object>>() {});
-            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-                throw bad(path, "header is not a JSON object: " + e.getOriginalMessage());
-            }
-            MemorySegment data = all.asSlice(8 + n);
-            Map<String, String> meta = new LinkedHashMap<>();
-            Map<String, Entry> entries = new LinkedHashMap<>();
-            for (var kv : header.entrySet()) {
-                if (kv.getKey().equals("__metadata__")) {
-                    if (!(kv.getValue() instanceof Map<?, ?> m)) throw bad(path, "__metadata__ must be a string map");
-                    m.forEach((k, v) -> meta.put(String.valueOf(k), String.valueOf(v)));
-                    continue;
-                }
-                entries.put(kv.getKey(), entry(path, kv.getKey(), kv.getValue()));
-            }
-            validateLayout(path, entries.values(), data.byteSize());
-            return new File(path, arena, data, Collections.unmodifiableMap(entries), Collections.unmodifiableMap(meta));
+            return parse(path, ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena), arena);
         } catch (IOException | RuntimeException e) {
             arena.close();
             throw e;
         }
     }
 
+    /** A file's bytes already in memory, validated as {@link #open} does ({@code name} is what errors call it). */
+    public static File read(Path name, byte[] bytes) throws IOException {
+        Arena arena = Arena.ofConfined();
+        try {
+            MemorySegment all = arena.allocate(Math.max(1, bytes.length)).asSlice(0, bytes.length);
+            MemorySegment.copy(MemorySegment.ofArray(bytes), 0, all, 0, bytes.length);
+            return parse(name, all, arena);
+        } catch (IOException | RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Validates a whole file: header length, a JSON object header, every entry (known dtype, integral non-negative
+     * dimensions and offsets, element and byte counts that do not overflow, byte range = numel x dtype size), the
+     * entries tiling the data buffer with no gap or overlap and the buffer ending exactly at the end of the file.
+     */
+    private static File parse(Path path, MemorySegment all, Arena arena) throws IOException {
+        long size = all.byteSize();
+        if (size < 8) throw bad(path, "file is " + size + " bytes, shorter than the 8-byte header length");
+        long n = all.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0);
+        if (n < 2 || n > MAX_HEADER || 8 + n > size)
+            throw bad(path, "header length " + n + " is invalid for a file of " + size + " bytes (not a safetensors file?)");
+        String json = new String(all.asSlice(8, n).toArray(ValueLayout.JAVA_BYTE), StandardCharsets.UTF_8);
+        Map<String, Object> header;
+        try {
+            header = JSON.readValue(json.strip(), new TypeReference<LinkedHashMap<String, Object>>() {});
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw bad(path, "header is not a JSON object: " + e.getOriginalMessage());
+        }
+        if (header == null) throw bad(path, "header is JSON null; it must be an object {name: {dtype, shape, data_offsets}, ...}");
+        MemorySegment data = all.asSlice(8 + n);
+        Map<String, String> meta = new LinkedHashMap<>();
+        Map<String, Entry> entries = new LinkedHashMap<>();
+        for (var kv : header.entrySet()) {
+            if (kv.getKey().equals("__metadata__")) {
+                if (!(kv.getValue() instanceof Map<?, ?> m)) throw bad(path, "__metadata__ must be a string map");
+                m.forEach((k, v) -> meta.put(String.valueOf(k), String.valueOf(v)));
+                continue;
+            }
+            entries.put(kv.getKey(), entry(path, kv.getKey(), kv.getValue()));
+        }
+        validateLayout(path, entries.values(), data.byteSize());
+        return new File(path, arena, data, Collections.unmodifiableMap(entries), Collections.unmodifiableMap(meta));
+    }
+
     private static Entry entry(Path path, String name, Object v) throws IOException {
         if (!(v instanceof Map<?, ?> m)) throw bad(path, "entry '" + name + "' is not an object");
         if (!(m.get("dtype") instanceof String dtype) || !DTYPE_BYTES.containsKey(dtype))
-            throw bad(path, "tensor '" + name + "' has unknown dtype " + m.get("dtype"));
+            throw bad(path, "tensor '" + name + "' has unknown dtype " + m.get("dtype") + "; expected one of " + new java.util.TreeSet<>(DTYPE_BYTES.keySet()));
         if (!(m.get("shape") instanceof List<?> sh)) throw bad(path, "tensor '" + name + "' has no shape list");
         if (!(m.get("data_offsets") instanceof List<?> off) || off.size() != 2) throw bad(path, "tensor '" + name + "' needs data_offsets [begin, end]");
         int[] shape = new int[sh.size()];
-        long numel = 1;
         for (int i = 0; i < shape.length; i++) {
-            if (!(sh.get(i) instanceof Number d) || d.longValue() < 0 || d.longValue() > Integer.MAX_VALUE)
-                throw bad(path, "tensor '" + name + "' has an invalid dimension " + sh.get(i));
-            shape[i] = d.intValue();
-            numel = Math.multiplyExact(numel, shape[i]);
+            long d = integral(sh.get(i));
+            if (d < 0 || d > Integer.MAX_VALUE) throw bad(path, "tensor '" + name + "' has an invalid dimension " + sh.get(i)
+                    + " (dimensions are integers 0.." + Integer.MAX_VALUE + ")");
+            shape[i] = (int) d;
         }
-        if (!(off.get(0) instanceof Number b) || !(off.get(1) instanceof Number e)) throw bad(path, "tensor '" + name + "' has non-numeric offsets");
-        long begin = b.longValue(), end = e.longValue();
-        if (end - begin != numel * DTYPE_BYTES.get(dtype))
-            throw bad(path, "tensor '" + name + "' " + dtype + Arrays.toString(shape) + " needs " + numel * DTYPE_BYTES.get(dtype)
+        long begin = integral(off.get(0)), end = integral(off.get(1));
+        if (begin < 0 || end < begin)
+            throw bad(path, "tensor '" + name + "' has data_offsets " + off + "; they must be integers with 0 <= begin <= end");
+        long bytes;
+        try {
+            bytes = Math.multiplyExact(Tensor.numel(shape), (long) DTYPE_BYTES.get(dtype));
+        } catch (ArithmeticException e) {
+            throw bad(path, "tensor '" + name + "' " + dtype + Arrays.toString(shape) + " has more than 2^63 bytes");
+        }
+        if (end - begin != bytes)
+            throw bad(path, "tensor '" + name + "' " + dtype + Arrays.toString(shape) + " needs " + bytes
                     + " bytes but its offsets [" + begin + ", " + end + "] span " + (end - begin));
         return new Entry(name, dtype, shape, begin, end);
     }
 
+    /** A JSON integer as a long; -1 (invalid) for fractions, non-numbers and integers beyond a long. */
+    private static long integral(Object o) {
+        return o instanceof Integer || o instanceof Long ? ((Number) o).longValue() : -1;
+    }
+
     private static void validateLayout(Path path, java.util.Collection<Entry> entries, long dataBytes) throws IOException {
         List<Entry> sorted = new ArrayList<>(entries);
-        sorted.sort((a, b) -> Long.compare(a.begin(), b.begin()));
+        sorted.sort(java.util.Comparator.comparingLong(Entry::begin).thenComparingLong(Entry::end));
         long at = 0;
         for (Entry e : sorted) {
             if (e.begin() != at) throw bad(path, "tensor '" + e.name() + "' starts at " + e.begin() + " but the previous data ends at " + at
@@ -174,6 +254,20 @@ public final class Safetensors {
         if (at != dataBytes) throw bad(path, "tensor data ends at " + at + " but the data buffer has " + dataBytes + " bytes (truncated or padded file)");
     }
 
+    /**
+     * Refuses {@code values} holding a NaN or infinity: "WHAT holds K non-finite values (first: NaN at index i); WHY".
+     */
+    public static void requireFinite(String what, float[] values, String why) {
+        int bad = 0, first = -1;
+        for (int i = 0; i < values.length; i++)
+            if (!Float.isFinite(values[i])) {
+                if (bad++ == 0) first = i;
+            }
+        if (bad > 0)
+            throw new IllegalArgumentException(String.format(java.util.Locale.ROOT, "%s holds %,d non-finite value%s (first: %s at index %d); %s",
+                    what, bad, bad == 1 ? "" : "s", values[first], first, why));
+    }
+
     private static IOException bad(Path path, String why) {
         return new IOException(path + ": invalid safetensors file: " + why);
     }
@@ -181,8 +275,7 @@ public final class Safetensors {
     /** A float32 tensor to write. */
     public record F32Tensor(int[] shape, float[] data) {
         public F32Tensor {
-            long n = 1;
-            for (int s : shape) n *= s;
+            long n = Tensor.numel(shape);
             if (n != data.length) throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " needs " + n + " values, got " + data.length);
         }
     }
@@ -205,10 +298,7 @@ public final class Safetensors {
         }
         byte[] json = JSON.writeValueAsBytes(header);
         int padded = (json.length + 7) / 8 * 8;
-        Path abs = path.toAbsolutePath();
-        Files.createDirectories(abs.getParent());
-        Path tmp = Files.createTempFile(abs.getParent(), "." + abs.getFileName(), ".tmp");
-        try {
+        AtomicFiles.write(path, tmp -> {
             try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20)) {
                 java.nio.ByteBuffer len = java.nio.ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded);
                 out.write(len.array());
@@ -226,12 +316,6 @@ public final class Safetensors {
                 }
                 out.write(buf.array(), 0, buf.position());
             }
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-                ch.force(true);
-            }
-            Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        });
     }
 }

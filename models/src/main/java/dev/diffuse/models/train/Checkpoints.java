@@ -3,15 +3,11 @@ package dev.diffuse.models.train;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
@@ -30,14 +26,14 @@ import dev.diffuse.runtime.Tensor;
  *                                           layout (JSON name -> shape), loss_steps / loss_values (JSON arrays)
  * </pre>
  * A folder is assembled under a hidden temp name next to its destination and renamed into place only when
- * complete, so a crash never leaves a {@code checkpoint-N} that {@link #latest} would pick up half-written.
+ * complete ({@link CheckpointFolders}), so a crash never leaves a {@code checkpoint-N} that {@link #latest} would pick
+ * up half-written. Nothing non-finite is saved ({@link TrainingDivergedException}) and nothing non-finite is loaded.
  */
 public final class Checkpoints {
     public static final String WEIGHTS = "diffusion_pytorch_model.safetensors";
     public static final String STATE = "training_state.safetensors";
     public static final String FORMAT = "diffuse-training-state-1";
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Pattern NAME = Pattern.compile("checkpoint-(\\d+)");
     private static final String[] SLABS = {"param", "ema", "adam_m", "adam_v"};
 
     private Checkpoints() {}
@@ -46,6 +42,8 @@ public final class Checkpoints {
         TrainableModel model = tr.model;
         Tensor params = model.parameters();
         float[][] host = {params.toArray(), tr.ema.toArray(), tr.m.toArray(), tr.v.toArray()};
+        String[] what = {"weights", "EMA weights", "Adam first moments", "Adam second moments"};
+        for (int s = 0; s < SLABS.length; s++) TrainingDivergedException.checkSlab(host[s], what[s], tr.step, tr.outputDir(), tr.cfg.lr());
         Map<String, Safetensors.F32Tensor> weights = namedSlices(model, host[1], ""), state = new LinkedHashMap<>();
         for (int s = 0; s < SLABS.length; s++) state.putAll(namedSlices(model, host[s], SLABS[s] + "."));
         Map<String, int[]> layout = new LinkedHashMap<>();
@@ -56,42 +54,18 @@ public final class Checkpoints {
         meta.put("seed", Long.toString(tr.cfg.seed()));
         meta.put("config", JSON.writeValueAsString(tr.cfg));
         meta.put("data_spec", tr.dataSpec);
+        if (!tr.dataDir.isEmpty()) meta.put("data_dir", tr.dataDir);
         meta.put("model", model.getClass().getName());
         meta.put("layout", JSON.writeValueAsString(layout));
         meta.put("loss_steps", JSON.writeValueAsString(tr.lossSteps()));
         meta.put("loss_values", JSON.writeValueAsString(tr.lossValues()));
 
-        writeAtomically(folder, tmp -> {
+        CheckpointFolders.writeAtomically(folder, tmp -> {
             Safetensors.write(tmp.resolve(WEIGHTS), weights, Map.of("format", "pt"));
             if (tr.configWriter != null) tr.configWriter.write(tmp);
-            ModelObjective.of(tr.cfg).write(tmp);
+            ModelObjective.of(tr.cfg).write(tmp, tr.nullClass());
             Safetensors.write(tmp.resolve(STATE), state, meta);
         });
-    }
-
-    /**
-     * Builds a folder under a hidden temp name next to {@code folder} with {@code fill}, then renames it into place
-     * (replacing an older folder of that name), so that a crash never leaves a half-written {@code folder}.
-     */
-    public static void writeAtomically(Path folder, ConfigWriter fill) throws IOException {
-        Path dest = folder.toAbsolutePath();
-        Files.createDirectories(dest.getParent());
-        Path tmp = Files.createTempDirectory(dest.getParent(), "." + dest.getFileName() + ".tmp-");
-        try {
-            fill.write(tmp);
-            if (Files.exists(dest)) {
-                // Replace an older folder of the same name: move it aside first (a rename over a non-empty folder fails).
-                Path old = Files.createTempDirectory(dest.getParent(), "." + dest.getFileName() + ".old-");
-                Files.delete(old);
-                Files.move(dest, old, StandardCopyOption.ATOMIC_MOVE);
-                Files.move(tmp, dest, StandardCopyOption.ATOMIC_MOVE);
-                deleteTree(old);
-            } else {
-                Files.move(tmp, dest, StandardCopyOption.ATOMIC_MOVE);
-            }
-        } finally {
-            if (Files.exists(tmp)) deleteTree(tmp);
-        }
     }
 
     static TrainConfig readConfig(Path folder) throws IOException {
@@ -141,7 +115,7 @@ public final class Checkpoints {
             for (var e : model.namedParameters().entrySet()) {
                 int off = Math.toIntExact(e.getValue().offset() - params.offset());
                 for (int s = 0; s < SLABS.length; s++) {
-                    float[] vals = f.readF32(SLABS[s] + "." + e.getKey());
+                    float[] vals = f.readWeights(SLABS[s] + "." + e.getKey());
                     System.arraycopy(vals, 0, host[s], off, vals.length);
                 }
             }
@@ -151,6 +125,7 @@ public final class Checkpoints {
             tr.v.upload(host[3]);
             tr.step = step;
             tr.dataSpec = f.metadata().getOrDefault("data_spec", "");
+            tr.dataDir = f.metadata().getOrDefault("data_dir", "");
             int[] ls = JSON.readValue(f.metadata().getOrDefault("loss_steps", "[]"), int[].class);
             double[] lv = JSON.readValue(f.metadata().getOrDefault("loss_values", "[]"), double[].class);
             if (ls.length != lv.length) throw new IOException(folder.resolve(STATE) + ": loss_steps and loss_values differ in length");
@@ -163,7 +138,7 @@ public final class Checkpoints {
      * shapes; F16/BF16 are widened) into the model's parameters, e.g. to sample from a checkpoint. Every parameter
      * must be present with its shape; extra tensors are an error too (a different model).
      */
-    public static void loadWeights(TrainableModel model, Path folder) throws IOException {
+    public static void loadWeights(Parameterized model, Path folder) throws IOException {
         Path file = Files.isDirectory(folder) ? folder.resolve(WEIGHTS) : folder;
         if (!Files.isRegularFile(file)) throw new java.io.FileNotFoundException("no model weights: " + file + " does not exist");
         Tensor params = model.parameters();
@@ -180,33 +155,21 @@ public final class Checkpoints {
                 throw new IOException(file + " does not match the model: " + String.join("; ", problems.subList(0, Math.min(8, problems.size())))
                         + (problems.size() > 8 ? "; ... " + (problems.size() - 8) + " more" : ""));
             for (var e : model.namedParameters().entrySet()) {
-                float[] v = f.readF32(e.getKey());
+                float[] v = f.readWeights(e.getKey());
                 System.arraycopy(v, 0, host, Math.toIntExact(e.getValue().offset() - params.offset()), v.length);
             }
         }
         params.upload(host);
     }
 
-    /** The complete {@code checkpoint-N} folder with the largest N under {@code outputDir}, or null if none. */
-    static Path latest(Path outputDir) throws IOException {
-        if (!Files.isDirectory(outputDir)) return null;
-        try (var s = Files.list(outputDir)) {
-            return s.filter(p -> NAME.matcher(p.getFileName().toString()).matches())
-                    .filter(p -> Files.isRegularFile(p.resolve(STATE)) && Files.isRegularFile(p.resolve(WEIGHTS)))
-                    .max(Comparator.comparingLong(Checkpoints::stepOf)).orElse(null);
-        }
-    }
-
-    private static long stepOf(Path p) {
-        Matcher mt = NAME.matcher(p.getFileName().toString());
-        return mt.matches() ? Long.parseLong(mt.group(1)) : -1;
-    }
+    /** The complete {@code checkpoint-N} folder with the largest N under {@code outputDir}, or null if none ({@link CheckpointFolders#latest}). */
+    static Path latest(Path outputDir) throws IOException { return CheckpointFolders.latest(outputDir); }
 
     /**
      * A host copy {@code slab} of a model's parameter slab (or of a slab with its layout: EMA, Adam moments, a target)
      * cut into one tensor per parameter, named {@code prefix + name}, in the model's order.
      */
-    public static Map<String, Safetensors.F32Tensor> namedSlices(TrainableModel model, float[] slab, String prefix) {
+    public static Map<String, Safetensors.F32Tensor> namedSlices(Parameterized model, float[] slab, String prefix) {
         long base = model.parameters().offset();
         Map<String, Safetensors.F32Tensor> out = new LinkedHashMap<>();
         for (var e : model.namedParameters().entrySet()) {
@@ -235,15 +198,18 @@ public final class Checkpoints {
         return f;
     }
 
+    /** The metadata of {@code folder/training_state.safetensors} (any trainer's format: data_spec, data_dir, step, ...). */
+    public static Map<String, String> metadata(Path folder) throws IOException {
+        Path state = folder.resolve(STATE);
+        if (!Files.isRegularFile(state)) throw new java.io.FileNotFoundException("checkpoint " + folder + " has no " + STATE);
+        try (var f = Safetensors.open(state)) {
+            return new LinkedHashMap<>(f.metadata());
+        }
+    }
+
     private static String meta(Safetensors.File f, String key) throws IOException {
         String v = f.metadata().get(key);
         if (v == null) throw new IOException("training state is missing metadata '" + key + "'");
         return v;
-    }
-
-    private static void deleteTree(Path p) throws IOException {
-        try (var s = Files.walk(p)) {
-            for (Path q : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(q);
-        }
     }
 }

@@ -3,15 +3,17 @@ package dev.diffuse.models.train;
 import dev.diffuse.kernels.elementwise.Elementwise;
 import dev.diffuse.runtime.Tensor;
 import dev.diffuse.runtime.Workspace;
+import dev.diffuse.samplers.guidance.ConditionalDenoiser;
 
 /**
  * A network trained with {@link TrainConfig.Objective#FLOW} as a {@link Prediction#VELOCITY} denoiser for the flow
  * samplers ("flow-euler", "flow-heun"): those call it at NoiseLevel(t, 1 - t, timestep = t) with t the flow time
  * (0 noise, 1 data), and the network is evaluated at timestep {@link TrainConfig#FLOW_TIME_SCALE} * t, the mapping the
- * trainer used. Rows are evaluated in chunks of at most the model's maxBatch; optional class label for all rows. Sample
+ * trainer used. Rows are evaluated in chunks of at most the model's maxBatch; optional class label for all rows, or (as
+ * a {@link ConditionalDenoiser}) a label per row. Sample
  * with the EMA weights ({@link Trainer#withEmaWeights}). No host read-back.
  */
-public final class FlowModelDenoiser implements NetworkDenoiser {
+public final class FlowModelDenoiser implements NetworkDenoiser, ConditionalDenoiser {
     private final TrainableModel model;
     private final Workspace ws;
     private final Tensor t, y;
@@ -36,6 +38,19 @@ public final class FlowModelDenoiser implements NetworkDenoiser {
 
     @Override
     public synchronized void predict(Tensor out, Tensor x, NoiseLevel level) {
+        run(out, x, label >= 0 ? y : null, false, level);
+    }
+
+    /** The velocity with a class label per row: labels (N) holds the model's class ids as floats on x's device. */
+    @Override
+    public synchronized void predict(Tensor out, Tensor x, Tensor labels, NoiseLevel level) {
+        if (labels.numel() != x.dim(0))
+            throw new IllegalArgumentException("flow model denoiser: labels " + labels + " must hold one class per row of x " + x);
+        run(out, x, labels, true, level);
+    }
+
+    /** Chunks of maxBatch rows; labels per row (perRow) or one label repeated (the first maxBatch values of y). */
+    private void run(Tensor out, Tensor x, Tensor labels, boolean perRow, NoiseLevel level) {
         if (out.numel() != x.numel()) throw new IllegalArgumentException("flow model denoiser: out " + out + " must match x " + x);
         double ft = level.timestep();
         if (!(ft >= 0 && ft <= 1))
@@ -47,8 +62,8 @@ public final class FlowModelDenoiser implements NetworkDenoiser {
         for (int first = 0; first < n; first += mb) {
             int b = Math.min(mb, n - first);
             shape[0] = b;
-            model.forward(out.view((long) first * per, shape), x.view((long) first * per, shape), t.view(0, b),
-                    label >= 0 ? y.view(0, b) : null);
+            Tensor lab = labels == null ? null : perRow ? labels.view(first, b) : labels.view(0, b);
+            model.forward(out.view((long) first * per, shape), x.view((long) first * per, shape), t.view(0, b), lab);
         }
     }
 

@@ -12,6 +12,7 @@ import dev.diffuse.kernels.linear.Linear;
 import dev.diffuse.runtime.ClDevice;
 import dev.diffuse.runtime.Device;
 import dev.diffuse.runtime.JavaDevice;
+import dev.diffuse.runtime.MemoryBudget;
 import dev.diffuse.runtime.Philox;
 import dev.diffuse.runtime.Tensor;
 import dev.diffuse.runtime.Workspace;
@@ -65,6 +66,19 @@ public final class MlpModel implements TrainableModel {
     private Tensor lastX, lastLabels;
     private int lastBatch = -1;
 
+    /** Parameters of {@code cfg}: W_in, b_in, W_t, the class table, the hidden layers, W_out, b_out. */
+    public static long parameterCount(Config cfg) {
+        long d = cfg.features(), h = cfg.hidden();
+        return h * (d + 1 + cfg.timeEmbedDim()) + (long) cfg.numClasses() * h + (cfg.depth() - 1) * h * (h + 1) + d * (h + 1);
+    }
+
+    /** The byte budget of the model's workspace (parameters, gradients, activations for maxBatch rows): an upper bound on what it allocates. */
+    public static long workspaceBytes(Config cfg, int maxBatch) {
+        long h = cfg.hidden();
+        long actFloats = (long) maxBatch * (cfg.timeEmbedDim() + cfg.numClasses() + 2L * cfg.depth() * h + 2L * h + 4);
+        return 8 * (2 * parameterCount(cfg) + actFloats) + (64L << 20);
+    }
+
     public MlpModel(Device device, Config cfg, int maxBatch, long initSeed) {
         if (maxBatch < 1) throw new IllegalArgumentException("MlpModel: maxBatch must be >= 1, got " + maxBatch);
         this.device = device;
@@ -75,9 +89,10 @@ public final class MlpModel implements TrainableModel {
         this.e = cfg.timeEmbedDim();
         this.k = cfg.numClasses();
         this.depth = cfg.depth();
-        long paramFloats = (long) h * (d + 1 + e) + (long) k * h + (long) (depth - 1) * h * (h + 1) + (long) d * (h + 1);
-        long actFloats = (long) maxBatch * (e + k + 2L * depth * h + 2L * h + 4);
-        this.ws = new Workspace(device, "mlp model", 8 * (2 * paramFloats + actFloats) + (64L << 20));
+        long bytes = workspaceBytes(cfg, maxBatch);
+        MemoryBudget.require(device, String.format(java.util.Locale.ROOT, "an MLP of %,d parameters for batches up to %d",
+                parameterCount(cfg), maxBatch), bytes, "lower --batch");
+        this.ws = new Workspace(device, "mlp model", bytes);
 
         Map<String, int[]> shapes = new LinkedHashMap<>();
         shapes.put("input.weight", new int[]{h, d});
@@ -164,7 +179,12 @@ public final class MlpModel implements TrainableModel {
     public static Config readConfig(java.nio.file.Path folder) throws java.io.IOException {
         var file = folder.resolve("config.json");
         if (!java.nio.file.Files.isRegularFile(file)) throw new java.io.FileNotFoundException("no " + file + " (not a model folder?)");
-        var node = new com.fasterxml.jackson.databind.ObjectMapper().readTree(file.toFile());
+        com.fasterxml.jackson.databind.JsonNode node;
+        try {
+            node = new com.fasterxml.jackson.databind.ObjectMapper().readTree(file.toFile());
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new java.io.IOException(file + ": invalid JSON: " + e.getOriginalMessage(), e);
+        }
         if (!CLASS_NAME.equals(node.path("_class_name").asText()))
             throw new java.io.IOException(file + ": _class_name is '" + node.path("_class_name").asText() + "', not " + CLASS_NAME);
         int[] shape = new int[node.path("sample_shape").size()];

@@ -4,16 +4,17 @@ import dev.diffuse.kernels.elementwise.Elementwise;
 import dev.diffuse.runtime.Tensor;
 import dev.diffuse.runtime.Workspace;
 import dev.diffuse.samplers.DifferentiableDenoiser;
+import dev.diffuse.samplers.guidance.ConditionalDenoiser;
 import dev.diffuse.samplers.schedule.DiscreteSchedule;
 
 /**
  * A trained epsilon-prediction model as a sampler's denoiser. The network is conditioned on the DDPM timestep whose
  * noise level matches the sampler's (s, sigma) ({@link DiscreteSchedule#timestepOf}: the exact index for the discrete
  * samplers, a fractional one for continuous-time VP samplers), all rows evaluated in chunks of at most the model's maxBatch ({@link Chunks}), optionally
- * conditioned on one class label for all rows. Sample with the EMA weights: wrap the sampler call in
+ * conditioned on one class label for all rows, or (as a {@link ConditionalDenoiser}) on a label per row. Sample with the EMA weights: wrap the sampler call in
  * {@link Trainer#withEmaWeights}, or load them into the model. No host read-back.
  */
-public final class ModelDenoiser implements DifferentiableDenoiser, NetworkDenoiser {
+public final class ModelDenoiser implements DifferentiableDenoiser, NetworkDenoiser, ConditionalDenoiser {
     private final TrainableModel model;
     private final Workspace ws;
     private final Tensor t, y;
@@ -53,6 +54,21 @@ public final class ModelDenoiser implements DifferentiableDenoiser, NetworkDenoi
         Elementwise.fill(t, (float) schedule.timestepOf(level.scale(), level.sigma()));
         chunks.run(out, x, null, null, row, row, (o, xin, unused1, unused2, b) ->
                 model.forward(o, xin, t.view(0, b), label >= 0 ? y.view(0, b) : null));
+    }
+
+    /**
+     * The prediction with a class label per row: labels (N) holds class ids 0..numClasses-1 as floats on x's device
+     * (the model's own ids: a model trained with an "unconditional" class row takes that row's id, not
+     * {@link ConditionalDenoiser#NULL_LABEL}). Rows are evaluated in chunks of the model's maxBatch.
+     */
+    @Override
+    public synchronized void predict(Tensor out, Tensor x, Tensor labels, NoiseLevel level) {
+        if (out.numel() != x.numel()) throw new IllegalArgumentException("model denoiser: out " + out + " must match x " + x);
+        if (labels.numel() != x.dim(0))
+            throw new IllegalArgumentException("model denoiser: labels " + labels + " must hold one class per row of x " + x);
+        int[] row = model.sampleShape();
+        Elementwise.fill(t, (float) schedule.timestepOf(level.scale(), level.sigma()));
+        chunks.run(out, x, labels, null, row, row, (o, xin, lab, unused, b) -> model.forward(o, xin, t.view(0, b), lab));
     }
 
     /**

@@ -27,11 +27,14 @@ import dev.diffuse.samplers.schedule.DiscreteSchedule;
  * @param betaEnd         last beta
  * @param objective       what the network regresses: {@link Objective#EPSILON} (DDPM, the default) or {@link Objective#FLOW};
  *                        null (a checkpoint written before this field existed) reads as EPSILON
+ * @param labelDropout    probability in [0, 1) that a sample's class label is replaced by the "no class" id (the model's
+ *                        last class-embedding row) so that classifier-free guidance can run, e.g. 0.1; 0 (and absent in
+ *                        checkpoints written before this field existed): labels are never dropped
  */
 public record TrainConfig(int steps, int batch, double lr, int warmupSteps, double weightDecay, double beta1, double beta2,
                           double eps, double emaDecay, double gradClip, long seed, int logEvery, int sampleEvery,
                           int checkpointEvery, String betaSchedule, int trainTimesteps, double betaStart, double betaEnd,
-                          Objective objective) {
+                          Objective objective, double labelDropout) {
     /**
      * EPSILON: DDPM epsilon prediction on the discrete schedule (unchanged behaviour). FLOW: flow matching on the linear
      * path x_t = (1 - t) eps + t x0, t ~ U(0, 1), velocity target x0 - eps; the network sees timestep
@@ -53,6 +56,7 @@ public record TrainConfig(int steps, int batch, double lr, int warmupSteps, doub
         if (logEvery < 1) bad.append(" logEvery >= 1 (got ").append(logEvery).append(')');
         if (sampleEvery < 0 || checkpointEvery < 0) bad.append(" sampleEvery, checkpointEvery >= 0");
         if (trainTimesteps < 2) bad.append(" trainTimesteps >= 2 (got ").append(trainTimesteps).append(')');
+        if (!(labelDropout >= 0 && labelDropout < 1)) bad.append(" labelDropout in [0, 1) (got ").append(labelDropout).append(')');
         if (!bad.isEmpty()) throw new IllegalArgumentException("training config: need" + bad);
         new Optim.AdamWConfig(lr, beta1, beta2, eps, weightDecay); // validates the optimizer values
         BetaSchedule.byName(betaSchedule);
@@ -64,37 +68,42 @@ public record TrainConfig(int steps, int batch, double lr, int warmupSteps, doub
      */
     public static TrainConfig defaults(int steps, int batch) {
         return new TrainConfig(steps, batch, 1e-4, 500, 1e-6, 0.95, 0.999, 1e-8, 0.9999, 1.0, 0, 100, 0, 0,
-                "linear", 1000, 1e-4, 0.02, Objective.EPSILON);
+                "linear", 1000, 1e-4, 0.02, Objective.EPSILON, 0);
     }
 
     public TrainConfig withSteps(int s) {
         return new TrainConfig(s, batch, lr, warmupSteps, weightDecay, beta1, beta2, eps, emaDecay, gradClip, seed, logEvery,
-                sampleEvery, checkpointEvery, betaSchedule, trainTimesteps, betaStart, betaEnd, objective);
+                sampleEvery, checkpointEvery, betaSchedule, trainTimesteps, betaStart, betaEnd, objective, labelDropout);
     }
 
     public TrainConfig withLr(double l, int warmup) {
         return new TrainConfig(steps, batch, l, warmup, weightDecay, beta1, beta2, eps, emaDecay, gradClip, seed, logEvery,
-                sampleEvery, checkpointEvery, betaSchedule, trainTimesteps, betaStart, betaEnd, objective);
+                sampleEvery, checkpointEvery, betaSchedule, trainTimesteps, betaStart, betaEnd, objective, labelDropout);
     }
 
     public TrainConfig withSeed(long s) {
         return new TrainConfig(steps, batch, lr, warmupSteps, weightDecay, beta1, beta2, eps, emaDecay, gradClip, s, logEvery,
-                sampleEvery, checkpointEvery, betaSchedule, trainTimesteps, betaStart, betaEnd, objective);
+                sampleEvery, checkpointEvery, betaSchedule, trainTimesteps, betaStart, betaEnd, objective, labelDropout);
     }
 
     public TrainConfig withEma(double decay) {
         return new TrainConfig(steps, batch, lr, warmupSteps, weightDecay, beta1, beta2, eps, decay, gradClip, seed, logEvery,
-                sampleEvery, checkpointEvery, betaSchedule, trainTimesteps, betaStart, betaEnd, objective);
+                sampleEvery, checkpointEvery, betaSchedule, trainTimesteps, betaStart, betaEnd, objective, labelDropout);
     }
 
     public TrainConfig withEvery(int log, int sample, int checkpoint) {
         return new TrainConfig(steps, batch, lr, warmupSteps, weightDecay, beta1, beta2, eps, emaDecay, gradClip, seed, log,
-                sample, checkpoint, betaSchedule, trainTimesteps, betaStart, betaEnd, objective);
+                sample, checkpoint, betaSchedule, trainTimesteps, betaStart, betaEnd, objective, labelDropout);
     }
 
     public TrainConfig withObjective(Objective o) {
         return new TrainConfig(steps, batch, lr, warmupSteps, weightDecay, beta1, beta2, eps, emaDecay, gradClip, seed, logEvery,
-                sampleEvery, checkpointEvery, betaSchedule, trainTimesteps, betaStart, betaEnd, o);
+                sampleEvery, checkpointEvery, betaSchedule, trainTimesteps, betaStart, betaEnd, o, labelDropout);
+    }
+
+    public TrainConfig withLabelDropout(double p) {
+        return new TrainConfig(steps, batch, lr, warmupSteps, weightDecay, beta1, beta2, eps, emaDecay, gradClip, seed, logEvery,
+                sampleEvery, checkpointEvery, betaSchedule, trainTimesteps, betaStart, betaEnd, objective, p);
     }
 
     public DiscreteSchedule schedule() {

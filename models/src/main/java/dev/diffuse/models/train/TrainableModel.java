@@ -1,8 +1,5 @@
 package dev.diffuse.models.train;
 
-import java.util.Map;
-
-import dev.diffuse.runtime.Device;
 import dev.diffuse.runtime.Tensor;
 
 /**
@@ -14,18 +11,7 @@ import dev.diffuse.runtime.Tensor;
  * construction for a maximum batch); {@code backward} accumulates (+=) into {@link #gradients()} and, if {@code dx}
  * is not null, writes dLoss/dx (the vector-Jacobian product with respect to the input).
  */
-public interface TrainableModel extends AutoCloseable {
-    Device device();
-
-    /** All parameters, one 1-D slab. */
-    Tensor parameters();
-
-    /** Gradients, same layout as {@link #parameters()}. */
-    Tensor gradients();
-
-    /** Named views into {@link #parameters()}, in slab order (diffusers names for the U-Net). */
-    Map<String, Tensor> namedParameters();
-
+public interface TrainableModel extends Parameterized {
     /** Input shape of one sample, e.g. {1, 28, 28} or {2}. */
     int[] sampleShape();
 
@@ -34,8 +20,6 @@ public interface TrainableModel extends AutoCloseable {
 
     /** Largest batch the model's activation workspace was sized for. */
     int maxBatch();
-
-    default void zeroGradients() { dev.diffuse.kernels.elementwise.Elementwise.fill(gradients(), 0f); }
 
     /**
      * out = model(x, t, labels).
@@ -49,7 +33,4 @@ public interface TrainableModel extends AutoCloseable {
 
     /** Backward of the last forward: gradients += dL/dθ; dx = dL/dx when dx != null. */
     void backward(Tensor dOut, Tensor dx);
-
-    @Override
-    void close();
 }

@@ -13,6 +13,7 @@ import dev.diffuse.kernels.loss.MseLoss;
 import dev.diffuse.kernels.optim.Optim;
 import dev.diffuse.models.data.Dataset;
 import dev.diffuse.runtime.ClDevice;
+import dev.diffuse.runtime.MemoryBudget;
 import dev.diffuse.runtime.Philox;
 import dev.diffuse.runtime.Tensor;
 import dev.diffuse.runtime.Workspace;
@@ -29,6 +30,9 @@ import dev.diffuse.runtime.Workspace;
  * With {@link TrainConfig.Objective#FLOW} the middle two lines become flow matching (linear path, velocity target):
  * t_b ~ U(0, 1) from the timestep stream ({@link FlowTimes}), x_t = (1 - t) eps + t x0
  * and target x0 - eps in the fused FlowMatching kernel, network timestep 1000 t; everything else is the same.
+ * With {@link TrainConfig#labelDropout} p &gt; 0 (classifier-free guidance training, Ho and Salimans 2022), label b is
+ * replaced by the model's last class row ("no class", {@link #nullClass}) when word b of Philox stream 4*step + 3 is
+ * below p * 2^32, on both batch paths.
  * Everything stays on the device: per step the host uploads the batch and one (4, B) block of t, coefficients and
  * labels, and reads nothing back except the mean loss every {@code logEvery} steps (accumulated on the device in
  * between). Every random draw is a function of (seed, step), so a run is reproducible and {@link #load} resumes it
@@ -37,7 +41,7 @@ import dev.diffuse.runtime.Workspace;
  * <p>Use: {@code new Trainer(model, data, cfg).dataSpec(spec).outputDir(dir).configWriter(w).listener(l).run()}.
  */
 public final class Trainer implements AutoCloseable {
-    static final int STREAM_INDICES = 0, STREAM_TIMESTEPS = 1, STREAM_NOISE = 2;
+    static final int STREAM_INDICES = 0, STREAM_TIMESTEPS = 1, STREAM_NOISE = 2, STREAM_LABEL_DROP = 3;
     private static final String BATCH_SRC = "dev/diffuse/models/train/batch.cl";
     /** Steps between queue drains when nothing else synchronises (bounds how far the host runs ahead of the device). */
     static final int SYNC_EVERY = 8;
@@ -58,17 +62,20 @@ public final class Trainer implements AutoCloseable {
     final Tensor ema, m, v;
     /** Labels go to the model only when it has a class embedding; an unconditional model trains on labelled data too. */
     private final boolean conditional;
-    private final Tensor x0, xt, eps, out, dOut, meta, tT, aT, sT, labelsT, loss, lossSum, norm, clip;
+    /** The class id that replaces dropped labels (-1: none are dropped) and the 32-bit threshold p * 2^32. */
+    private final int nullClass;
+    private final long dropBelow;
+    private final Tensor x0, xt, eps, out, dOut, meta, tT, aT, sT, labelsT, loss, lossSum, norm, normSum, clip;
     private Tensor backup;
     private final Tensor devData, devLabels, devSqrtAb, devSqrtOneMinusAb; // null on the host path
     private final int batch, perSample;
     private final int[] idx;
     private final float[] hostX, hostMeta, hostLabels;
     int step;
-    private int lossCount;
+    private int lossCount, keepLast;
     final List<Integer> lossSteps = new ArrayList<>();
     final List<Double> lossValues = new ArrayList<>();
-    String dataSpec = "";
+    String dataSpec = "", dataDir = "";
     private Path outputDir;
     ConfigWriter configWriter;
     private TrainListener listener = new TrainListener() {};
@@ -94,6 +101,12 @@ public final class Trainer implements AutoCloseable {
             throw new IllegalArgumentException("trainer: the data has " + data.numClasses() + " classes but the model's class embedding has "
                     + model.numClasses() + " rows");
         this.conditional = model.numClasses() > 0;
+        if (cfg.labelDropout() > 0 && !(conditional && model.numClasses() > data.numClasses()))
+            throw new IllegalArgumentException("trainer: label dropout needs a class-conditional model with one class row more than the data's "
+                    + data.numClasses() + " classes (the last row is \"no class\"); the model has " + model.numClasses()
+                    + " (--class-conditional adds it when --label-dropout is above 0)");
+        this.nullClass = cfg.labelDropout() > 0 ? model.numClasses() - 1 : -1;
+        this.dropBelow = (long) Math.floor(cfg.labelDropout() * 0x1p32);
         var sched = cfg.schedule();
         int n = sched.trainSteps();
         sqrtAb = new float[n];
@@ -105,14 +118,16 @@ public final class Trainer implements AutoCloseable {
         batch = cfg.batch();
         perSample = data.sampleNumel();
         long slab = model.parameters().numel();
-        long dataFloats = (long) data.size() * (perSample + 1) + 2L * n;
+        long dataFloats = deviceDataFloats(data, n);
         boolean onDevice = switch (placement) {
             case HOST -> false;
             case DEVICE -> true;
-            case AUTO -> model.device() instanceof ClDevice && 4 * dataFloats <= model.device().globalMemoryBytes() / 4;
+            case AUTO -> dataOnDevice(model.device(), data, n);
         };
-        ws = new Workspace(model.device(), "trainer", 4 * (4 * slab + 6L * batch * perSample + 4L * batch + 64
-                + (onDevice ? dataFloats + 1024 * 4 : 0)) + (16L << 20));
+        long bytes = bytesNeeded(slab, batch, perSample, onDevice ? dataFloats : 0);
+        MemoryBudget.require(model.device(), String.format(java.util.Locale.ROOT, "the trainer's state for batch %d (EMA, AdamW "
+                + "moments, batch buffers%s) beside the model", batch, onDevice ? ", the data set" : ""), bytes, "lower --batch");
+        ws = new Workspace(model.device(), "trainer", bytes);
         ema = ws.tensor(Math.toIntExact(slab));
         m = ws.tensor(Math.toIntExact(slab));
         v = ws.tensor(Math.toIntExact(slab));
@@ -133,6 +148,7 @@ public final class Trainer implements AutoCloseable {
         loss = ws.tensor(1);
         lossSum = ws.tensor(1);
         norm = ws.tensor(1);
+        normSum = ws.tensor(1);
         clip = ws.tensor(1);
         idx = new int[batch];
         hostX = new float[batch * perSample];
@@ -149,6 +165,26 @@ public final class Trainer implements AutoCloseable {
         } else {
             devData = devLabels = devSqrtAb = devSqrtOneMinusAb = null;
         }
+    }
+
+    /** Where {@link DataPlacement#AUTO} puts {@code data}: on an OpenCL device when it takes at most a quarter of its memory. */
+    public static boolean dataOnDevice(dev.diffuse.runtime.Device device, Dataset data, int trainTimesteps) {
+        return device instanceof ClDevice && 4 * deviceDataFloats(data, trainTimesteps) <= device.globalMemoryBytes() / 4;
+    }
+
+    /** Floats the device copy of {@code data} takes: samples, labels and the two coefficient tables. */
+    public static long deviceDataFloats(Dataset data, int trainTimesteps) {
+        return (long) data.size() * (data.sampleNumel() + 1) + 2L * trainTimesteps;
+    }
+
+    /**
+     * Device bytes of a trainer (beyond the model): EMA and two AdamW moment slabs plus a backup slab for
+     * {@link #withEmaWeights} ({@code slabFloats} each), six batch buffers, and {@code deviceDataFloats} when the data set
+     * lives on the device.
+     */
+    public static long bytesNeeded(long slabFloats, int batch, int perSample, long deviceDataFloats) {
+        return 4 * (4 * slabFloats + 6L * batch * perSample + 4L * batch + 64 + (deviceDataFloats > 0 ? deviceDataFloats + 1024 * 4 : 0))
+                + (16L << 20);
     }
 
     private void uploadDataset() {
@@ -171,6 +207,19 @@ public final class Trainer implements AutoCloseable {
 
     /** Data spec recorded in checkpoints (e.g. "fashion-mnist"). */
     public Trainer dataSpec(String spec) { this.dataSpec = spec == null ? "" : spec; return this; }
+
+    /** Folder the data set was read from (recorded in checkpoints, so a resumed run reads the same files); null: none. */
+    public Trainer dataDir(Path dir) { this.dataDir = dir == null ? "" : dir.toString(); return this; }
+
+    /**
+     * After each checkpoint, keep only the {@code k} newest {@code checkpoint-N} folders of the output folder (the one
+     * just written among them); 0 (the default) keeps every one ({@link CheckpointFolders#prune}).
+     */
+    public Trainer keepLast(int k) {
+        if (k < 0) throw new IllegalArgumentException("trainer: keepLast must be >= 0 (0 keeps every checkpoint), got " + k);
+        this.keepLast = k;
+        return this;
+    }
 
     /** Folder for {@code checkpoint-STEP} sub-folders; null (default) writes none. */
     public Trainer outputDir(Path dir) { this.outputDir = dir; return this; }
@@ -213,7 +262,7 @@ public final class Trainer implements AutoCloseable {
     }
 
     /** Batch index i of update {@code t}: 64 random bits mod size (bias below 2^-32 for any dataset). */
-    static int batchIndex(long seed, int t, int i, int size) {
+    public static int batchIndex(long seed, int t, int i, int size) {
         long stream = 4L * t + STREAM_INDICES;
         long r = (Philox.uint32(seed, stream, 2L * i) << 32) | Philox.uint32(seed, stream, 2L * i + 1);
         return (int) Long.remainderUnsigned(r, size);
@@ -224,6 +273,14 @@ public final class Trainer implements AutoCloseable {
         return (int) (Philox.uint32(seed, 4L * t + STREAM_TIMESTEPS, i) % n);
     }
 
+    /** Whether the label of sample i of update {@code t} is dropped: word i of stream 4t + 3 below p * 2^32. */
+    static boolean labelDropped(long seed, int t, int i, long dropBelow) {
+        return Philox.uint32(seed, 4L * t + STREAM_LABEL_DROP, i) < dropBelow;
+    }
+
+    /** The "no class" id dropped labels take (the model's last class row), -1 without label dropout. */
+    public int nullClass() { return nullClass; }
+
     private void trainStep() {
         int t = step + 1;
         long seed = cfg.seed();
@@ -231,7 +288,7 @@ public final class Trainer implements AutoCloseable {
         if (devData != null) {
             ((ClDevice) model.device()).kernel(BATCH_SRC, "prepare_batch").launch1d((long) batch * perSample, 256,
                     x0, meta, devData, devLabels, devSqrtAb, devSqrtOneMinusAb, batch, perSample, (long) data.size(), n,
-                    seed, (long) t, 1);
+                    seed, (long) t, 1, dropBelow, nullClass);
         } else {
             prepareHostBatch(seed, t, n);
         }
@@ -249,13 +306,11 @@ public final class Trainer implements AutoCloseable {
         lossCount++;
         MseLoss.backward(dOut, out, eps, null);
         model.backward(dOut, null);
+        // the norm is summed on the device and read back with the loss, so a non-finite gradient stops training
         float maxNorm = cfg.maxNorm();
-        Tensor clipScale = null;
-        if (Float.isFinite(maxNorm)) {
-            Optim.gradNorm(norm, clip, model.gradients(), 1f, maxNorm);
-            clipScale = clip;
-        }
-        Optim.adamw(model.parameters(), m, v, model.gradients(), clipScale, 1f, cfg.adamw(t), t);
+        Optim.gradNorm(norm, clip, model.gradients(), 1f, maxNorm);
+        Elementwise.add(normSum, normSum, norm);
+        Optim.adamw(model.parameters(), m, v, model.gradients(), Float.isFinite(maxNorm) ? clip : null, 1f, cfg.adamw(t), t);
         Optim.ema(ema, model.parameters(), emaDecay(t));
         step = t;
     }
@@ -270,6 +325,8 @@ public final class Trainer implements AutoCloseable {
             hostMeta[2 * batch + i] = sqrtOneMinusAb[ts];
         }
         data.fill(idx, hostX, hostLabels);
+        for (int i = 0; nullClass >= 0 && i < batch; i++)
+            if (labelDropped(seed, t, i, dropBelow)) hostLabels[i] = nullClass;
         System.arraycopy(hostLabels, 0, hostMeta, 3 * batch, batch);
         x0.upload(hostX);
         meta.upload(hostMeta);
@@ -283,16 +340,25 @@ public final class Trainer implements AutoCloseable {
         return Math.min(cfg.emaDecay(), (double) t / (t + 9));
     }
 
-    /** Reads the mean loss accumulated since the last read (the one host read-back), records and reports it. */
+    /**
+     * Reads the mean loss accumulated since the last read (the one host read-back, with the summed gradient norm),
+     * records and reports it; a non-finite loss or gradient norm stops training ({@link TrainingDivergedException}).
+     */
     private double readLoss() {
         if (lossCount == 0) return Double.NaN;
-        double mean = lossSum.toArray()[0] / (double) lossCount;
+        double mean = checkFinite();
         Elementwise.fill(lossSum, 0f);
+        Elementwise.fill(normSum, 0f);
         lossCount = 0;
         lossSteps.add(step);
         lossValues.add(mean);
         listener.onLoss(step, mean);
         return mean;
+    }
+
+    /** The mean loss since the last read, after checking it and the gradient norms of those steps are finite. */
+    private double checkFinite() {
+        return TrainingDivergedException.checkedMean(lossSum, normSum, lossCount, step, "mean loss", outputDir, cfg.lr());
     }
 
     /** Runs {@code body} with the EMA weights in the model (what sampling should use), then restores the training weights. */
@@ -307,22 +373,27 @@ public final class Trainer implements AutoCloseable {
         }
     }
 
-    /** Writes the loss history as a PNG plot. */
-    public void writeLossCurve(Path png) throws IOException {
-        LossCurve.write(png, lossSteps(), lossValues());
-    }
-
     /** Saves {@code outputDir/checkpoint-STEP} and tells the listener. */
     public Path checkpoint() throws IOException {
         if (outputDir == null) throw new IllegalStateException("trainer: no output folder set for checkpoints");
         Path folder = outputDir.resolve("checkpoint-" + step);
         save(folder);
+        CheckpointFolders.prune(outputDir, keepLast, step);
         listener.onCheckpoint(step, folder);
         return folder;
     }
 
-    /** Writes a complete checkpoint to {@code folder} atomically ({@link Checkpoints#save}). */
-    public void save(Path folder) throws IOException { Checkpoints.save(this, folder); }
+    /** The output folder for checkpoints (null: none). */
+    Path outputDir() { return outputDir; }
+
+    /**
+     * Writes a complete checkpoint to {@code folder} atomically ({@link Checkpoints#save}) after checking that the loss
+     * and gradient norms since the last read and every saved value are finite: a diverged run is never saved.
+     */
+    public void save(Path folder) throws IOException {
+        checkFinite();
+        Checkpoints.save(this, folder);
+    }
 
     /** Restores weights, EMA, Adam moments, step and loss history from a checkpoint written by {@link #save}. */
     public void load(Path folder) throws IOException { Checkpoints.load(this, folder); }
@@ -348,6 +419,7 @@ public final class Trainer implements AutoCloseable {
             lossValues.add(values[i]);
         }
         Elementwise.fill(lossSum, 0f);
+        Elementwise.fill(normSum, 0f);
         lossCount = 0;
     }
 

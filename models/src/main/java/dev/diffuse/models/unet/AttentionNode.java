@@ -23,7 +23,7 @@ import dev.diffuse.runtime.Tensor;
  * dx = GroupNorm backward(dxn) + g. The parameters keep diffusers' (C, C) shapes; the convolutions see them as
  * (C, C, 1, 1) views.
  */
-final class AttentionNode implements Node {
+public final class AttentionNode implements Node {
     final Act in, out, xn, qc, kc, vc, oc, mean, rstd, lse;
     final Norm norm;
     final Conv q, k, v, proj;
@@ -31,17 +31,18 @@ final class AttentionNode implements Node {
     final float rescale;
     final Graph.Scratch sc;
 
-    AttentionNode(Graph g, String p, Act in, int groups, float rescale) {
+    /** @param heads attention heads over the {@code C} channels (C / attention_head_dim; 1 in the VAE) */
+    public AttentionNode(Graph g, String p, Act in, int groups, int heads, float rescale) {
         this.in = in;
         this.sc = g.scratch;
         this.rescale = rescale;
         c = in.shape[0];
         int n = in.shape[1] * in.shape[2];
-        heads = g.cfg.heads(c);
+        this.heads = heads;
         headDim = c / heads;
         if (headDim > Attention.MAX_HEAD_DIM)
-            throw new IllegalArgumentException(p + ": head dim " + headDim + " (" + c + " channels, attention_head_dim = "
-                    + g.cfg.attentionHeadDim() + ") exceeds the attention kernel's limit of " + Attention.MAX_HEAD_DIM
+            throw new IllegalArgumentException(p + ": head dim " + headDim + " (" + c + " channels in " + heads
+                    + " head(s)) exceeds the attention kernel's limit of " + Attention.MAX_HEAD_DIM
                     + "; set attention_head_dim to a divisor of " + c + " that is <= " + Attention.MAX_HEAD_DIM);
         norm = Norm.of(g, p + ".group_norm", c, groups);
         q = linear(g, p + ".to_q");

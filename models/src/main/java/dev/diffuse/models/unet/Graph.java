@@ -1,27 +1,36 @@
 package dev.diffuse.models.unet;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.function.Predicate;
+
+import dev.diffuse.kernels.elementwise.Elementwise;
+import dev.diffuse.runtime.Device;
+import dev.diffuse.runtime.MemoryBudget;
 
 import dev.diffuse.runtime.Tensor;
 import dev.diffuse.runtime.Workspace;
 
 /**
- * Construction-time bookkeeping of the U-Net: parameters (diffusers name + shape, in registration order), activations
- * (shapes without the batch dimension) and the scratch each layer needs. Nothing is allocated until
- * {@link #allocate}, so the same code that builds the model also lists its parameters ({@link UNet2DModel#layout}).
+ * Construction-time bookkeeping of a network built from {@link Node}s (the U-Net, and the VAE in
+ * {@code dev.diffuse.models.vae}, which shares its layers): parameters (diffusers name + shape, in registration
+ * order), activations (shapes without the batch dimension) and the scratch each layer needs. Nothing is allocated
+ * until {@link #allocate}, so the same code that builds the model also lists its parameters
+ * ({@link UNet2DModel#layout}). {@link #backward} runs a node list in reverse and routes the gradients.
  */
-final class Graph {
+public final class Graph {
     /** Views are aligned like {@link Workspace#slab} parts so that OpenCL sub-buffers are legal. */
-    static final int ALIGN = Workspace.SLAB_ALIGN_BYTES / 4;
+    public static final int ALIGN = Workspace.SLAB_ALIGN_BYTES / 4;
 
     /** One parameter tensor: its value {@code w} and gradient {@code g} are views into the two slabs. */
-    static final class Param {
-        final String name;
-        final int[] shape;
-        Tensor w, g;
+    public static final class Param {
+        public final String name;
+        public final int[] shape;
+        public Tensor w, g;
 
         Param(String name, int[] shape) {
             this.name = name;
@@ -30,9 +39,9 @@ final class Graph {
     }
 
     /** An activation (maxBatch, shape...): its value, and in training mode its gradient buffer. */
-    static final class Act {
-        final int[] shape;
-        final boolean hasGrad;
+    public static final class Act {
+        public final int[] shape;
+        public final boolean hasGrad;
         Tensor buf, grad;
         /** True while no gradient has been written into {@link #grad} in the current backward. */
         boolean fresh;
@@ -42,17 +51,19 @@ final class Graph {
             this.hasGrad = hasGrad;
         }
 
-        Tensor v(int b) { return batch(buf, b); }
+        /** The value for a batch of {@code b}. */
+        public Tensor v(int b) { return batch(buf, b); }
 
-        Tensor g(int b) { return batch(grad, b); }
+        /** The gradient buffer for a batch of {@code b} (training graphs). */
+        public Tensor g(int b) { return batch(grad, b); }
     }
 
     /** A bump allocator over one buffer: layers take temporaries and release them when done. */
-    static final class Scratch {
+    public static final class Scratch {
         private Tensor buf;
         private long top;
 
-        Tensor take(int... shape) {
+        public Tensor take(int... shape) {
             long n = Tensor.numel(shape), start = top;
             top += align(n);
             if (top > buf.numel())
@@ -61,55 +72,59 @@ final class Graph {
             return buf.view(start, shape);
         }
 
-        long mark() { return top; }
+        public long mark() { return top; }
 
         long capacity() { return buf.numel(); }
 
-        void release(long mark) { top = mark; }
+        public void release(long mark) { top = mark; }
 
         /** Frees everything: a pass starts from an empty scratch, so a pass that failed half-way leaks nothing. */
-        void reset() { top = 0; }
+        public void reset() { top = 0; }
     }
 
-    final UNetConfig cfg;
-    final int maxBatch;
-    final boolean training;
-    final List<Param> params = new ArrayList<>();
+    /** GroupNorm groups and epsilon of every normalisation built on this graph (norm_num_groups, norm_eps). */
+    public final int normGroups;
+    public final float normEps;
+    public final int maxBatch;
+    public final boolean training;
+    public final List<Param> params = new ArrayList<>();
     final List<Act> acts = new ArrayList<>();
-    final Scratch scratch = new Scratch();
+    public final Scratch scratch = new Scratch();
     private long scratchNeed;
 
-    Graph(UNetConfig cfg, int maxBatch, boolean training) {
-        this.cfg = cfg;
+    /** @param training false: no gradient buffers nor backward scratch (inference) */
+    public Graph(int normGroups, float normEps, int maxBatch, boolean training) {
+        this.normGroups = normGroups;
+        this.normEps = normEps;
         this.maxBatch = maxBatch;
         this.training = training;
     }
 
-    Param param(String name, int... shape) {
+    public Param param(String name, int... shape) {
         Param p = new Param(name, shape);
         params.add(p);
         return p;
     }
 
     /** A kept activation of shape (maxBatch, shape...). */
-    Act act(int... shape) {
+    public Act act(int... shape) {
         Act a = new Act(shape, true);
         acts.add(a);
         return a;
     }
 
     /** Saved statistics (maxBatch, shape...), e.g. GroupNorm mean/rstd (B, G): no gradient buffer. */
-    Act stat(int... shape) {
+    public Act stat(int... shape) {
         Act a = new Act(shape, false);
         acts.add(a);
         return a;
     }
 
     /** Declares that one step (a layer's forward) takes these (batch-less) temporaries at once. */
-    void needForward(int[]... shapes) { need(shapes); }
+    public void needForward(int[]... shapes) { need(shapes); }
 
     /** Declares the temporaries of one backward step (ignored for inference-only models). */
-    void needBackward(int[]... shapes) {
+    public void needBackward(int[]... shapes) {
         if (training) need(shapes);
     }
 
@@ -119,7 +134,7 @@ final class Graph {
         scratchNeed = Math.max(scratchNeed, n);
     }
 
-    Map<String, int[]> layout() {
+    public Map<String, int[]> layout() {
         Map<String, int[]> m = new LinkedHashMap<>();
         for (Param p : params) m.put(p.name, p.shape.clone());
         return m;
@@ -129,7 +144,7 @@ final class Graph {
      * Bytes {@link #allocate} will take, computed the same way (slab padding included) without allocating: what a
      * model of this config and maxBatch costs, checked against the memory budget before anything is built.
      */
-    long bytesNeeded() {
+    public long bytesNeeded() {
         long slab = 0;
         for (Param p : params) slab = Math.addExact(slab, align(Tensor.numel(p.shape)));
         long floats = training ? 2 * slab : slab, maxAct = 0;
@@ -145,8 +160,40 @@ final class Graph {
     /** Scratch elements: the largest step's temporaries + two accumulation temporaries in backward (concat has two inputs). */
     private long scratchCapacity(long maxAct) { return Math.max(ALIGN, scratchNeed + (training ? 2 * maxAct : 0)); }
 
+    /** What {@link #allocate(Device, String, String, String)} made: the workspace, the slabs and their named views. */
+    public record Allocation(Workspace ws, Tensor params, Tensor grads, Map<String, Tensor> named, Map<String, Tensor> namedGrads) {}
+
+    /**
+     * Checks {@link #bytesNeeded} against the device's memory budget first (a refusal names {@code what} and
+     * {@code wayOut}), then allocates everything in a new workspace {@code name}; grads and namedGrads are null / empty
+     * for an inference graph.
+     */
+    public Allocation allocate(Device device, String name, String what, String wayOut) {
+        long bytes;
+        try {
+            bytes = bytesNeeded();
+        } catch (ArithmeticException e) {
+            bytes = -1; // more than 8 EiB: MemoryBudget.require refuses it
+        }
+        MemoryBudget.require(device, what, bytes, wayOut);
+        Workspace ws = new Workspace(device, name, bytes);
+        Tensor[] slabs;
+        try {
+            slabs = allocate(ws);
+        } catch (RuntimeException e) {
+            ws.close();
+            throw e;
+        }
+        Map<String, Tensor> named = new LinkedHashMap<>(), namedGrads = new LinkedHashMap<>();
+        for (Param p : params) {
+            named.put(p.name, p.w);
+            if (p.g != null) namedGrads.put(p.name, p.g);
+        }
+        return new Allocation(ws, slabs[0], slabs[1], named, namedGrads);
+    }
+
     /** Allocates the parameter slab (and gradient slab), activations, gradients and scratch in {@code ws}. */
-    Tensor[] allocate(Workspace ws) {
+    public Tensor[] allocate(Workspace ws) {
         int[][] shapes = params.stream().map(p -> p.shape).toArray(int[][]::new);
         Tensor[] w = ws.slab(shapes);
         Tensor[] g = training ? ws.slab(shapes) : null;
@@ -164,9 +211,79 @@ final class Graph {
         return new Tensor[]{w[0], g == null ? null : g[0]};
     }
 
+    /**
+     * Starts a backward pass: empty scratch, every activation's gradient unwritten, and {@code dOut} as the gradient
+     * of {@code out} (the tape's result).
+     */
+    public void beginBackward(Act out, int b, Tensor dOut) {
+        scratch.reset();
+        for (Act a : acts) a.fresh = true;
+        out.g(b).copyFrom(dOut);
+        out.fresh = false;
+    }
+
+    /**
+     * Runs the backward of {@code nodes} in reverse order. The first consumer (in reverse order) of an activation
+     * writes its gradient buffer; later consumers write into scratch and add, so an activation read twice (a skip
+     * connection) gets the sum. Inputs for which {@code noGrad} holds (e.g. the model input when dx is not wanted)
+     * get no gradient.
+     */
+    public void backward(List<? extends Node> nodes, int b, Predicate<Act> noGrad) {
+        for (int k = nodes.size() - 1; k >= 0; k--) {
+            Node n = nodes.get(k);
+            Act[] ins = n.ins();
+            Tensor[] d = new Tensor[ins.length];
+            Tensor[] pending = new Tensor[ins.length];
+            long mark = scratch.mark();
+            for (int i = 0; i < ins.length; i++) {
+                Act a = ins[i];
+                if (!a.hasGrad || noGrad.test(a)) continue;
+                if (a.fresh) {
+                    d[i] = a.g(b);
+                    a.fresh = false;
+                } else {
+                    d[i] = pending[i] = scratch.take(withBatch(b, a.shape));
+                }
+            }
+            n.backward(b, d);
+            for (int i = 0; i < ins.length; i++)
+                if (pending[i] != null) Elementwise.add(ins[i].g(b), ins[i].g(b), pending[i]);
+            scratch.release(mark);
+        }
+    }
+
+    /**
+     * PyTorch's default initialisation, seeded: conv/linear weights and biases U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+     * (kaiming_uniform with a = sqrt(5)), GroupNorm weight 1 and bias 0, class-embedding table N(0, 1).
+     */
+    public void initialize(long seed) {
+        Map<String, int[]> shapes = layout();
+        for (Param p : params) {
+            SplittableRandom r = new SplittableRandom(seed * 1_000_003L + p.name.hashCode());
+            float[] v = new float[Math.toIntExact(Tensor.numel(p.shape))];
+            boolean norm = p.name.contains("norm");
+            if (p.name.startsWith("class_embedding")) {
+                for (int i = 0; i < v.length; i++) v[i] = (float) gaussian(r);
+            } else if (norm) {
+                if (p.name.endsWith(".weight")) Arrays.fill(v, 1f);
+            } else {
+                int[] w = shapes.get(p.name.substring(0, p.name.lastIndexOf('.')) + ".weight");
+                long fanIn = Tensor.numel(w) / w[0];
+                double bound = 1.0 / Math.sqrt(fanIn);
+                for (int i = 0; i < v.length; i++) v[i] = (float) ((2 * r.nextDouble() - 1) * bound);
+            }
+            p.w.upload(v);
+        }
+    }
+
+    private static double gaussian(SplittableRandom r) {
+        double u = r.nextDouble(), w = r.nextDouble();
+        return Math.sqrt(-2 * Math.log(1 - u)) * Math.cos(2 * Math.PI * w);
+    }
+
     static long align(long n) { return (n + ALIGN - 1) / ALIGN * ALIGN; }
 
-    static int[] withBatch(int b, int... shape) {
+    public static int[] withBatch(int b, int... shape) {
         int[] s = new int[shape.length + 1];
         s[0] = b;
         System.arraycopy(shape, 0, s, 1, shape.length);
@@ -174,7 +291,7 @@ final class Graph {
     }
 
     /** The first {@code b} rows of a (maxBatch, ...) tensor. */
-    static Tensor batch(Tensor t, int b) {
+    public static Tensor batch(Tensor t, int b) {
         if (t.dim(0) == b) return t;
         int[] s = t.shape();
         s[0] = b;

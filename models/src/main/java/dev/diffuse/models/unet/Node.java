@@ -10,12 +10,12 @@ import dev.diffuse.models.unet.Graph.Param;
 import dev.diffuse.runtime.Tensor;
 
 /**
- * One step of the U-Net's fixed tape: reads its input activations, writes its output activation. The backward
+ * One step of a fixed tape (the U-Net's, the VAE's): reads its input activations, writes its output activation. The backward
  * reads the output's gradient and WRITES the gradient of each input into the tensors it is given (the driver in
  * {@link UNet2DModel} routes them into the inputs' gradient buffers, summing where an activation has two consumers:
  * the skip connections), and ACCUMULATES parameter gradients.
  */
-interface Node {
+public interface Node {
     Act[] ins();
 
     Act out();
@@ -25,36 +25,66 @@ interface Node {
     /** @param dIns one tensor per input, (b, ...) like the input; an entry is null when that gradient is not needed */
     void backward(int b, Tensor[] dIns);
 
+    /**
+     * FLOPs (multiply + add = 2) of one forward of {@code nodes} at {@code batch}: every convolution
+     * (2 B Cout OH OW Cin K K), the time_emb_proj linears (2 B out in), the attention projections (4 x 2 B N C^2) and
+     * cores (4 B heads N^2 d). Normalisations and elementwise ops are not counted (memory bound). A backward is about 2x.
+     */
+    static double flops(java.util.List<? extends Node> nodes, int batch) {
+        double f = 0;
+        for (Node n : nodes) {
+            switch (n) {
+                case ConvNode c -> f += c.conv.flops(c.in.shape, batch);
+                case UpsampleNode u -> f += u.conv.flops(u.up.shape, batch);
+                case HeadNode h -> f += h.conv.flops(h.in.shape, batch);
+                case ResnetNode r -> {
+                    f += r.conv1.flops(r.in.shape, batch) + r.conv2.flops(r.out.shape, batch);
+                    if (r.tw != null) f += 2.0 * batch * r.tw.shape[0] * r.tw.shape[1];
+                    if (r.shortcut != null) f += r.shortcut.flops(r.in.shape, batch);
+                }
+                case AttentionNode a -> {
+                    double tokens = (double) a.in.shape[1] * a.in.shape[2];
+                    f += 4 * 2.0 * batch * tokens * a.c * a.c + 4.0 * batch * a.heads * tokens * tokens * a.headDim;
+                }
+                default -> { }
+            }
+        }
+        return f;
+    }
+
     /** A convolution's parameters: weight (Cout, Cin, K, K) and bias (Cout) under {@code prefix.weight/.bias}. */
     record Conv(Param w, Param b, Conv2dSpec spec) {
-        static Conv of(Graph g, String prefix, int cin, int cout, Conv2dSpec spec) {
+        public static Conv of(Graph g, String prefix, int cin, int cout, Conv2dSpec spec) {
             int k = spec.kernel();
             return new Conv(g.param(prefix + ".weight", cout, cin, k, k), g.param(prefix + ".bias", cout), spec);
         }
 
-        void forward(Tensor y, Tensor x) { Conv2d.forward(y, x, w.w, b.w, spec); }
+        public void forward(Tensor y, Tensor x) { Conv2d.forward(y, x, w.w, b.w, spec); }
 
         /** y = ((conv(x) + channelAdd) + residual) * scale in one output pass; channelAdd, residual may be null. */
-        void forwardFused(Tensor y, Tensor x, Tensor channelAdd, Tensor residual, float scale) {
+        public void forwardFused(Tensor y, Tensor x, Tensor channelAdd, Tensor residual, float scale) {
             Conv2d.forwardFused(y, x, w.w, b.w, channelAdd, residual, scale, spec);
         }
 
-        void backward(Tensor dx, Tensor dy, Tensor x) { Conv2d.backward(dx, w.g, b.g, dy, x, w.w, spec); }
+        public void backward(Tensor dx, Tensor dy, Tensor x) { Conv2d.backward(dx, w.g, b.g, dy, x, w.w, spec); }
+
+        /** FLOPs of one forward on inputs of shape {@code in} (C, H, W). */
+        double flops(int[] in, int batch) { return Conv2d.flops(batch, w.shape[1], in[1], in[2], w.shape[0], spec); }
     }
 
-    /** A GroupNorm's affine parameters under {@code prefix.weight/.bias}. */
+    /** A GroupNorm's affine parameters under {@code prefix.weight/.bias}; epsilon is the graph's. */
     record Norm(Param gamma, Param beta, int groups, float eps) {
-        static Norm of(Graph g, String prefix, int c, int groups) {
-            return new Norm(g.param(prefix + ".weight", c), g.param(prefix + ".bias", c), groups, g.cfg.normEps());
+        public static Norm of(Graph g, String prefix, int c, int groups) {
+            return new Norm(g.param(prefix + ".weight", c), g.param(prefix + ".bias", c), groups, g.normEps);
         }
     }
 
-    /** conv_in, downsamplers.0.conv: y = conv(x). */
+    /** conv_in, downsamplers.0.conv, the VAE's quant_conv: y = conv(x). */
     final class ConvNode implements Node {
         final Act in, out;
         final Conv conv;
 
-        ConvNode(Graph g, String prefix, Act in, int cout, Conv2dSpec spec) {
+        public ConvNode(Graph g, String prefix, Act in, int cout, Conv2dSpec spec) {
             this.in = in;
             int[] s = in.shape;
             this.conv = Conv.of(g, prefix, s[0], cout, spec);
@@ -100,7 +130,7 @@ interface Node {
         final Conv conv;
         final Graph.Scratch sc;
 
-        UpsampleNode(Graph g, String prefix, Act in) {
+        public UpsampleNode(Graph g, String prefix, Act in) {
             this.in = in;
             this.sc = g.scratch;
             int c = in.shape[0], h = 2 * in.shape[1], w = 2 * in.shape[2];
@@ -148,19 +178,19 @@ interface Node {
         public void backward(int b, Tensor[] d) { ShapeOps.splitChannels(d[0], d[1], out.g(b)); }
     }
 
-    /** conv_norm_out -> SiLU -> conv_out, GroupNorm and SiLU fused. */
+    /** prefix + conv_norm_out -> SiLU -> prefix + conv_out, GroupNorm and SiLU fused (the graph's groups). */
     final class HeadNode implements Node {
         final Act in, act, out, mean, rstd;
         final Norm norm;
         final Conv conv;
         final Graph.Scratch sc;
 
-        HeadNode(Graph g, Act in, int outChannels) {
+        public HeadNode(Graph g, String prefix, Act in, int outChannels) {
             this.in = in;
             this.sc = g.scratch;
             int c = in.shape[0];
-            this.norm = Norm.of(g, "conv_norm_out", c, g.cfg.normNumGroups());
-            this.conv = Conv.of(g, "conv_out", c, outChannels, Conv2dSpec.same3x3());
+            this.norm = Norm.of(g, prefix + "conv_norm_out", c, g.normGroups);
+            this.conv = Conv.of(g, prefix + "conv_out", c, outChannels, Conv2dSpec.same3x3());
             this.act = g.stat(in.shape);
             this.out = g.act(outChannels, in.shape[1], in.shape[2]);
             this.mean = g.stat(norm.groups());

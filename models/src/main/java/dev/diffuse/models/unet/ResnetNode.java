@@ -22,8 +22,9 @@ import dev.diffuse.runtime.Tensor;
  * Backward, with g = dy / s: dh2 = g; da2 = conv2^T(g); dh1 = GN-SiLU backward(da2); d tp = sum_hw dh1;
  * d semb += d tp W_t (accumulated over all resnets: every block sees the same silu(emb)); da1 = conv1^T(dh1);
  * dx = GN-SiLU backward(da1) + (conv_shortcut^T(g) or g). silu(emb) is computed once per forward by the model.
+ * Without a time embedding (the VAE's resnets, temb_channels = None) there is no time_emb_proj and h1 = conv1(a1).
  */
-final class ResnetNode implements Node {
+public final class ResnetNode implements Node {
     final Act in, out, a1, h1, a2, m1, r1, m2, r2, tp, semb;
     final Norm norm1, norm2;
     final Conv conv1, conv2, shortcut;
@@ -31,17 +32,20 @@ final class ResnetNode implements Node {
     final float scale;
     final Graph.Scratch sc;
 
-    /** @param semb silu(emb) (B, T), whose gradient buffer collects d silu(emb) from every resnet */
-    ResnetNode(Graph g, String p, Act in, int cout, float outputScale, Act semb) {
+    /**
+     * @param semb silu(emb) (B, T), whose gradient buffer collects d silu(emb) from every resnet; null for a resnet
+     *             without time conditioning
+     */
+    public ResnetNode(Graph g, String p, Act in, int cout, float outputScale, Act semb) {
         this.in = in;
         this.semb = semb;
         this.sc = g.scratch;
         this.scale = outputScale;
-        int cin = in.shape[0], h = in.shape[1], w = in.shape[2], groups = g.cfg.normNumGroups(), t = semb.shape[0];
+        int cin = in.shape[0], h = in.shape[1], w = in.shape[2], groups = g.normGroups;
         norm1 = Norm.of(g, p + ".norm1", cin, groups);
         conv1 = Conv.of(g, p + ".conv1", cin, cout, Conv2dSpec.same3x3());
-        tw = g.param(p + ".time_emb_proj.weight", cout, t);
-        tb = g.param(p + ".time_emb_proj.bias", cout);
+        tw = semb == null ? null : g.param(p + ".time_emb_proj.weight", cout, semb.shape[0]);
+        tb = semb == null ? null : g.param(p + ".time_emb_proj.bias", cout);
         norm2 = Norm.of(g, p + ".norm2", cout, groups);
         conv2 = Conv.of(g, p + ".conv2", cout, cout, Conv2dSpec.same3x3());
         shortcut = cin != cout ? Conv.of(g, p + ".conv_shortcut", cin, cout, Conv2dSpec.pointwise()) : null;
@@ -72,8 +76,8 @@ final class ResnetNode implements Node {
     public void forward(int b) {
         Tensor x = in.v(b), y = out.v(b), h1b = h1.v(b);
         GroupNorm.forwardSilu(a1.v(b), m1.v(b), r1.v(b), x, norm1.gamma().w, norm1.beta().w, norm1.groups(), norm1.eps());
-        Linear.forward(tp.v(b), semb.v(b), tw.w, tb.w);
-        conv1.forwardFused(h1b, a1.v(b), tp.v(b), null, 1f);                  // h1 = conv1(a1) + tp
+        if (semb != null) Linear.forward(tp.v(b), semb.v(b), tw.w, tb.w);
+        conv1.forwardFused(h1b, a1.v(b), semb != null ? tp.v(b) : null, null, 1f);   // h1 = conv1(a1) (+ tp)
         GroupNorm.forwardSilu(a2.v(b), m2.v(b), r2.v(b), h1b, norm2.gamma().w, norm2.beta().w, norm2.groups(), norm2.eps());
         float inv = scale != 1f ? 1f / scale : 1f;
         if (shortcut != null) {
@@ -99,10 +103,12 @@ final class ResnetNode implements Node {
         Tensor gnScratch = sc.take(GroupNorm.scratchShape(b, Math.max(x.dim(1), dy.dim(1))));
         GroupNorm.backwardSilu(dh1, norm2.gamma().g, norm2.beta().g, da2, h1.v(b), norm2.gamma().w, norm2.beta().w,
                 m2.v(b), r2.v(b), gnView(gnScratch, b, dy.dim(1)), norm2.groups());
-        Tensor dtp = sc.take(b, dy.dim(1));
-        ShapeOps.addBroadcastBackward(null, dtp, dh1);
-        Linear.backward(null, tw.g, tb.g, dtp, semb.v(b), tw.w);
-        Gemm.gemm(semb.g(b), dtp, tw.w, false, false, 1f, 1f);  // d semb += d tp W_t
+        if (semb != null) {
+            Tensor dtp = sc.take(b, dy.dim(1));
+            ShapeOps.addBroadcastBackward(null, dtp, dh1);
+            Linear.backward(null, tw.g, tb.g, dtp, semb.v(b), tw.w);
+            Gemm.gemm(semb.g(b), dtp, tw.w, false, false, 1f, 1f);  // d semb += d tp W_t
+        }
         Tensor da1 = sc.take(x.shape());
         conv1.backward(da1, dh1, a1.v(b));
         Tensor dx = d[0] != null ? d[0] : sc.take(x.shape());

@@ -29,7 +29,7 @@ final class Tape {
         if (cfg.sampleSize() == null)
             throw new IllegalArgumentException("UNet2DModel: config has no sample_size; set it (e.g. 32) to size the activations");
         this.cfg = cfg;
-        this.g = new Graph(cfg, maxBatch, training);
+        this.g = new Graph(cfg.normNumGroups(), cfg.normEps(), maxBatch, training);
         this.height = this.width = cfg.sampleSize();
         int c0 = cfg.channels(0), t = cfg.timeDim();
         xin = g.act(cfg.inChannels(), height, width);
@@ -68,7 +68,7 @@ final class Tape {
             String p = "down_blocks." + i;
             for (int j = 0; j < layers; j++) {
                 h = add(new ResnetNode(g, p + ".resnets." + j, h, cfg.channels(i), 1f, semb)).out();
-                if (cfg.downHasAttention(i)) h = add(new AttentionNode(g, p + ".attentions." + j, h, groups, 1f)).out();
+                if (cfg.downHasAttention(i)) h = add(new AttentionNode(g, p + ".attentions." + j, h, groups, cfg.heads(h.shape[0]), 1f)).out();
                 skips.push(h);
             }
             if (i != n - 1) {
@@ -81,7 +81,7 @@ final class Tape {
             float s = cfg.midBlockScaleFactor();
             int c = cfg.channels(n - 1);
             h = add(new ResnetNode(g, "mid_block.resnets.0", h, c, s, semb)).out();
-            if (cfg.addAttention()) h = add(new AttentionNode(g, "mid_block.attentions.0", h, cfg.midAttnGroups(), s)).out();
+            if (cfg.addAttention()) h = add(new AttentionNode(g, "mid_block.attentions.0", h, cfg.midAttnGroups(), cfg.heads(c), s)).out();
             h = add(new ResnetNode(g, "mid_block.resnets.1", h, c, s, semb)).out();
         }
         for (int i = 0; i < n; i++) {
@@ -96,11 +96,11 @@ final class Tape {
                             + (1 << (n - 1)));
                 h = add(new Node.ConcatNode(g, h, s)).out();
                 h = add(new ResnetNode(g, p + ".resnets." + j, h, cout, 1f, semb)).out();
-                if (cfg.upHasAttention(i)) h = add(new AttentionNode(g, p + ".attentions." + j, h, groups, 1f)).out();
+                if (cfg.upHasAttention(i)) h = add(new AttentionNode(g, p + ".attentions." + j, h, groups, cfg.heads(h.shape[0]), 1f)).out();
             }
             if (i != n - 1) h = add(new Node.UpsampleNode(g, p + ".upsamplers.0.conv", h)).out();
         }
-        return add(new Node.HeadNode(g, h, cfg.outChannels())).out();
+        return add(new Node.HeadNode(g, "", h, cfg.outChannels())).out();
     }
 
     /**

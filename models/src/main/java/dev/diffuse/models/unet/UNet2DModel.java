@@ -3,9 +3,7 @@ package dev.diffuse.models.unet;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 
 import dev.diffuse.kernels.activation.Activation;
 import dev.diffuse.kernels.elementwise.Elementwise;
@@ -13,10 +11,7 @@ import dev.diffuse.kernels.embedding.TimestepEmbedding;
 import dev.diffuse.kernels.linear.Linear;
 import dev.diffuse.kernels.lookup.Lookup;
 import dev.diffuse.models.train.TrainableModel;
-import dev.diffuse.models.unet.Graph.Act;
-import dev.diffuse.models.unet.Graph.Param;
 import dev.diffuse.runtime.Device;
-import dev.diffuse.runtime.MemoryBudget;
 import dev.diffuse.runtime.Tensor;
 import dev.diffuse.runtime.Workspace;
 
@@ -55,24 +50,13 @@ public final class UNet2DModel implements TrainableModel {
         this.tape = new Tape(cfg, maxBatch, training);
         this.g = tape.g;
         this.device = device;
-        long bytes = bytesNeeded(g);
-        MemoryBudget.require(device, String.format("a U-Net of %d parameters at %dx%d for batches up to %d%s",
-                        parameterCount(cfg), tape.height, tape.width, maxBatch, training ? " with gradients" : ""), bytes,
-                "use a smaller batch (or sample_size)");
-        this.ws = new Workspace(device, "UNet2DModel", bytes);
-        Tensor[] slabs;
-        try {
-            slabs = g.allocate(ws);
-        } catch (RuntimeException e) {
-            ws.close();
-            throw e;
-        }
-        paramSlab = slabs[0];
-        gradSlab = slabs[1];
-        for (Param p : g.params) {
-            named.put(p.name, p.w);
-            if (p.g != null) namedGrads.put(p.name, p.g);
-        }
+        Graph.Allocation a = g.allocate(device, "UNet2DModel", String.format("a U-Net of %d parameters at %dx%d for batches up to %d%s",
+                parameterCount(cfg), tape.height, tape.width, maxBatch, training ? " with gradients" : ""), "use a smaller batch (or sample_size)");
+        ws = a.ws();
+        paramSlab = a.params();
+        gradSlab = a.grads();
+        named.putAll(a.named());
+        namedGrads.putAll(a.namedGrads());
     }
 
     /**
@@ -111,30 +95,7 @@ public final class UNet2DModel implements TrainableModel {
     public static double forwardFlops(UNetConfig cfg, int batch) {
         Tape t = new Tape(cfg, 1, false);
         int c0 = cfg.channels(0), td = cfg.timeDim();
-        double f = 2.0 * batch * (td * c0 + (double) td * td);
-        for (Node n : t.nodes) {
-            switch (n) {
-                case Node.ConvNode c -> f += convFlops(c.conv, c.in.shape, batch);
-                case Node.UpsampleNode u -> f += convFlops(u.conv, u.up.shape, batch);
-                case Node.HeadNode h -> f += convFlops(h.conv, h.in.shape, batch);
-                case ResnetNode r -> {
-                    int[] o = r.out.shape;
-                    f += convFlops(r.conv1, r.in.shape, batch) + convFlops(r.conv2, o, batch) + 2.0 * batch * o[0] * td;
-                    if (r.shortcut != null) f += convFlops(r.shortcut, r.in.shape, batch);
-                }
-                case AttentionNode a -> {
-                    double tokens = (double) a.in.shape[1] * a.in.shape[2];
-                    f += 4 * 2.0 * batch * tokens * a.c * a.c + 4.0 * batch * a.heads * tokens * tokens * a.headDim;
-                }
-                default -> { }
-            }
-        }
-        return f;
-    }
-
-    private static double convFlops(Node.Conv c, int[] in, int batch) {
-        int[] w = c.w().shape;
-        return dev.diffuse.kernels.conv2d.Conv2d.flops(batch, w[1], in[1], in[2], w[0], c.spec());
+        return 2.0 * batch * (td * c0 + (double) td * td) + Node.flops(t.nodes, batch);
     }
 
     public UNetConfig config() { return tape.cfg; }
@@ -168,34 +129,8 @@ public final class UNet2DModel implements TrainableModel {
     /** Device bytes held by this model (parameters, gradients, activations, scratch). */
     public long allocatedBytes() { return ws.usedBytes(); }
 
-    /**
-     * PyTorch's default initialisation, seeded: conv/linear weights and biases U(-1/sqrt(fan_in), 1/sqrt(fan_in))
-     * (kaiming_uniform with a = sqrt(5)), GroupNorm weight 1 and bias 0, class-embedding table N(0, 1).
-     */
-    public void initialize(long seed) {
-        Map<String, int[]> shapes = g.layout();
-        for (Param p : g.params) {
-            SplittableRandom r = new SplittableRandom(seed * 1_000_003L + p.name.hashCode());
-            float[] v = new float[Math.toIntExact(Tensor.numel(p.shape))];
-            boolean norm = p.name.contains("norm");
-            if (p.name.startsWith("class_embedding")) {
-                for (int i = 0; i < v.length; i++) v[i] = (float) gaussian(r);
-            } else if (norm) {
-                if (p.name.endsWith(".weight")) Arrays.fill(v, 1f);
-            } else {
-                int[] w = shapes.get(p.name.substring(0, p.name.lastIndexOf('.')) + ".weight");
-                long fanIn = Tensor.numel(w) / w[0];
-                double bound = 1.0 / Math.sqrt(fanIn);
-                for (int i = 0; i < v.length; i++) v[i] = (float) ((2 * r.nextDouble() - 1) * bound);
-            }
-            p.w.upload(v);
-        }
-    }
-
-    private static double gaussian(SplittableRandom r) {
-        double u = r.nextDouble(), w = r.nextDouble();
-        return Math.sqrt(-2 * Math.log(1 - u)) * Math.cos(2 * Math.PI * w);
-    }
+    /** PyTorch's default initialisation, seeded ({@link Graph#initialize}). */
+    public void initialize(long seed) { g.initialize(seed); }
 
     /** {@link #forward(Tensor, Tensor, Tensor, Tensor)} without class labels. */
     public void forward(Tensor out, Tensor x, Tensor timesteps) { forward(out, x, timesteps, null); }
@@ -242,34 +177,9 @@ public final class UNet2DModel implements TrainableModel {
             throw new IllegalArgumentException("backward: dx " + dx + " must have the shape of the last forward's input "
                     + Arrays.toString(Graph.withBatch(b, tape.xin.shape)));
         wantInputGrad = dx != null;
-        g.scratch.reset();
-        for (Act a : g.acts) a.fresh = true;
-        tape.out.g(b).copyFrom(dOut);
-        tape.out.fresh = false;
+        g.beginBackward(tape.out, b, dOut);
         Elementwise.fill(tape.semb.g(b), 0f);
-        Graph.Scratch sc = g.scratch;
-        List<Node> nodes = tape.nodes;
-        for (int k = nodes.size() - 1; k >= 0; k--) {
-            Node n = nodes.get(k);
-            Act[] ins = n.ins();
-            Tensor[] d = new Tensor[ins.length];
-            Tensor[] pending = new Tensor[ins.length];
-            long mark = sc.mark();
-            for (int i = 0; i < ins.length; i++) {
-                Act a = ins[i];
-                if (!a.hasGrad || (!wantInputGrad && (a == tape.xin || a == tape.xTape))) continue;
-                if (a.fresh) {
-                    d[i] = a.g(b);
-                    a.fresh = false;
-                } else {
-                    d[i] = pending[i] = sc.take(Graph.withBatch(b, a.shape));
-                }
-            }
-            n.backward(b, d);
-            for (int i = 0; i < ins.length; i++)
-                if (pending[i] != null) Elementwise.add(ins[i].g(b), ins[i].g(b), pending[i]);
-            sc.release(mark);
-        }
+        g.backward(tape.nodes, b, a -> !wantInputGrad && (a == tape.xin || a == tape.xTape));
         timeBackward(b);
         if (dx != null) dx.copyFrom(tape.xin.g(b));
     }

@@ -63,6 +63,14 @@ public final class UNetCheckpoint {
 
     /** Loads the weights of {@code folder} (single file or sharded) into {@code model}'s parameters. */
     public static void loadWeights(UNet2DModel model, Path folder) throws IOException {
+        loadWeights(model.namedParameters(), folder);
+    }
+
+    /**
+     * Loads the weights of a diffusers model folder (single file or sharded) into {@code params} (name -> tensor),
+     * strictly: every missing, unexpected or mis-shaped tensor is named in one error; legacy attention names accepted.
+     */
+    public static void loadWeights(Map<String, Tensor> params, Path folder) throws IOException {
         Map<String, Path> files = weightFiles(folder);
         List<Safetensors.File> open = new ArrayList<>();
         try {
@@ -75,9 +83,9 @@ public final class UNetCheckpoint {
                     where.put(n, f);
                 }
             }
-            Map<String, String> rename = resolveNames(model.namedParameters().keySet(), where.keySet(), folder);
+            Map<String, String> rename = resolveNames(params.keySet(), where.keySet(), folder);
             List<String> problems = new ArrayList<>();
-            for (var e : model.namedParameters().entrySet()) {
+            for (var e : params.entrySet()) {
                 String src = rename.get(e.getKey());
                 int[] have = where.get(src).shape(src), want = e.getValue().shape();
                 if (!Arrays.equals(have, want))
@@ -86,9 +94,9 @@ public final class UNetCheckpoint {
             if (!problems.isEmpty())
                 throw new IllegalArgumentException(folder + ": " + problems.size() + " tensor(s) have the wrong shape for this config:\n  "
                         + String.join("\n  ", problems));
-            for (var e : model.namedParameters().entrySet()) {
+            for (var e : params.entrySet()) {
                 String src = rename.get(e.getKey());
-                e.getValue().upload(where.get(src).readF32(src));
+                e.getValue().upload(where.get(src).readWeights(src));
             }
         } finally {
             for (Safetensors.File f : open) f.close();
@@ -109,7 +117,7 @@ public final class UNetCheckpoint {
     }
 
     /** Tensor name -> file: the single weights file, or the shards of the index's weight_map. */
-    private static Map<String, Path> weightFiles(Path folder) throws IOException {
+    public static Map<String, Path> weightFiles(Path folder) throws IOException {
         if (Files.isRegularFile(folder.resolve(WEIGHTS))) return Map.of("", folder.resolve(WEIGHTS));
         if (Files.isRegularFile(folder.resolve(INDEX))) {
             JsonNode map = new ObjectMapper().readTree(folder.resolve(INDEX).toFile()).get("weight_map");
@@ -134,7 +142,7 @@ public final class UNetCheckpoint {
      * Maps each model name to its name in the file, accepting legacy attention spellings per attention module, and
      * reports every missing and unexpected tensor at once.
      */
-    static Map<String, String> resolveNames(Iterable<String> modelNames, java.util.Set<String> fileNames, Path where) {
+    public static Map<String, String> resolveNames(Iterable<String> modelNames, java.util.Set<String> fileNames, Path where) {
         Map<String, String> out = new LinkedHashMap<>();
         List<String> missing = new ArrayList<>(), conflicts = new ArrayList<>();
         java.util.Set<String> used = new java.util.HashSet<>();

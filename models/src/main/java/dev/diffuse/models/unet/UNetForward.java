@@ -8,13 +8,16 @@ import java.util.TreeSet;
 
 import dev.diffuse.models.io.Safetensors;
 import dev.diffuse.runtime.Device;
+import dev.diffuse.runtime.MemoryBudget;
 import dev.diffuse.runtime.Tensor;
 
 /**
  * One U-Net forward from files, for {@code diffuse forward --model DIR --input in.safetensors --out out.safetensors}
  * (e.g. parity checks against PyTorch): the input file holds {@code sample} (B, C, H, W), {@code timestep} (B), or
  * one value for the whole batch, and for a class-conditional model {@code class_labels} (B); the output file holds
- * {@code output} (B, out_channels, H, W). Timesteps are used as given (diffusers calls {@code timesteps.float()}).
+ * {@code output} (B, out_channels, H, W). Timesteps are used as given (diffusers calls {@code timesteps.float()}); timesteps
+ * and class labels may be stored as floats or integers (PyTorch writes I64). Memory for the model, the input and the
+ * output is checked before anything is allocated.
  */
 public final class UNetForward {
     /** Largest batch run at once; bigger inputs are run in chunks. */
@@ -36,7 +39,9 @@ public final class UNetForward {
             if (shape.length != 4 || shape[0] < 1)
                 throw new IllegalArgumentException(input + ": sample has shape " + Arrays.toString(shape) + "; it must be (B, C, H, W)");
             sample = in.readF32("sample");
-            float[] t = in.readF32("timestep");
+            dev.diffuse.models.io.Safetensors.requireFinite(input + ": sample " + Arrays.toString(shape), sample,
+                    "the U-Net's output would be NaN; check how the file was written");
+            float[] t = in.readNumbers("timestep");
             int b = shape[0];
             if (t.length == 1) {
                 steps = new float[b];
@@ -45,7 +50,7 @@ public final class UNetForward {
             else throw new IllegalArgumentException(input + ": timestep has " + t.length + " values for a batch of " + b
                     + "; give " + b + " or 1");
             if (in.has("class_labels")) {
-                labels = in.readF32("class_labels");
+                labels = in.readNumbers("class_labels");
                 if (labels.length != b)
                     throw new IllegalArgumentException(input + ": class_labels has " + labels.length + " values for a batch of " + b);
             }
@@ -59,7 +64,7 @@ public final class UNetForward {
             throw new IllegalArgumentException(input + ": sample has " + shape[1] + " channels, the model's in_channels is " + cfg.inChannels());
         if (shape[2] != shape[3])
             throw new IllegalArgumentException(input + ": sample is " + shape[2] + "x" + shape[3] + "; only square samples are supported");
-        if (cfg.sampleSize() == null || cfg.sampleSize() != shape[2]) cfg = withSampleSize(cfg, shape[2]);
+        if (cfg.sampleSize() == null || cfg.sampleSize() != shape[2]) cfg = cfg.withSampleSize(shape[2]);
         if (cfg.numClassEmbeds() != null && labels == null)
             throw new IllegalArgumentException(input + ": the model is class-conditional (num_class_embeds = " + cfg.numClassEmbeds()
                     + "); add class_labels (B) with ids 0.." + (cfg.numClassEmbeds() - 1));
@@ -73,6 +78,13 @@ public final class UNetForward {
         for (int i = 0; i < b; i++)
             if (!Float.isFinite(steps[i])) throw new IllegalArgumentException(input + ": timestep[" + i + "] = " + steps[i] + " is not finite");
         int oc = cfg.outChannels();
+        long outValues = (long) b * oc * shape[2] * shape[3];
+        String what = "forward of " + input + " " + Arrays.toString(shape);
+        MemoryBudget.requireHostArray(what, outValues, 4, "split the batch into smaller files");
+        long model = UNet2DModel.bytesNeeded(cfg, Math.min(b, MAX_CHUNK), false), io = 4 * (Tensor.numel(shape) + outValues + 2L * b);
+        MemoryBudget.require(device, String.format(java.util.Locale.ROOT, "%s (U-Net %s, input and output %s)", what,
+                model < 0 ? "more than 8 EiB" : MemoryBudget.size(model), MemoryBudget.size(io)), model < 0 ? -1 : model + io,
+                "use smaller images or fewer per file");
         float[] result;
         try (UNet2DModel m = new UNet2DModel(cfg, device, Math.min(b, MAX_CHUNK), false)) {
             UNetCheckpoint.loadWeights(m, UNetCheckpoint.modelFolder(modelDir));
@@ -86,12 +98,5 @@ public final class UNetForward {
         int[] os = {b, oc, shape[2], shape[3]};
         Safetensors.write(output, Map.of("output", new Safetensors.F32Tensor(os, result)), Map.of("format", "pt"));
         return os;
-    }
-
-    private static UNetConfig withSampleSize(UNetConfig c, int size) {
-        return new UNetConfig(size, c.inChannels(), c.outChannels(), c.centerInputSample(), c.timeEmbeddingDim(), c.freqShift(),
-                c.flipSinToCos(), c.downBlockTypes(), c.midBlockType(), c.upBlockTypes(), c.blockOutChannels(),
-                c.layersPerBlock(), c.midBlockScaleFactor(), c.downsamplePadding(), c.attentionHeadDim(), c.normNumGroups(),
-                c.normEps(), c.attnNormNumGroups(), c.addAttention(), c.numClassEmbeds(), c.dropout());
     }
 }

@@ -86,7 +86,7 @@ class DatasetsTest {
     void fashionMnistErrors() throws IOException {
         IOException missing = assertThrows(IOException.class, () -> Datasets.open("fashion-mnist", tmp.resolve("nowhere")));
         assertTrue(missing.getMessage().contains("apt-get install dataset-fashion-mnist"), missing.getMessage());
-        assertTrue(missing.getMessage().contains("--data DIR"), missing.getMessage());
+        assertTrue(missing.getMessage().contains("--data-dir DIR"), missing.getMessage());
 
         Path badMagic = Files.createDirectories(tmp.resolve("magic"));
         writeIdx(badMagic.resolve("train-images-idx3-ubyte"), false, 0x801, new int[]{1}, new byte[1]);

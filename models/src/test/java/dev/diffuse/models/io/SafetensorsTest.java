@@ -65,6 +65,56 @@ class SafetensorsTest {
     }
 
     @Test
+    void hostileHeadersGetAReasonNotACrash() throws IOException {
+        // each of these crashed (NPE, ArithmeticException) or passed validation before
+        assertBad(raw("null", new byte[0]), "JSON null");
+        assertBad(raw("{\"x\":{\"dtype\":\"F32\",\"shape\":[2147483647,2147483647,2147483647],\"data_offsets\":[0,0]}}", new byte[0]),
+                "more than 2^63 bytes");
+        // 2^62 elements x 4 bytes wraps to 0 in 64 bits: it matched offsets [0, 0] before
+        assertBad(raw("{\"x\":{\"dtype\":\"F32\",\"shape\":[1073741824,1073741824,4],\"data_offsets\":[0,0]}}", new byte[0]), "2^63");
+        assertBad(raw("{\"x\":{\"dtype\":\"F32\",\"shape\":[4611686018427387904,1],\"data_offsets\":[0,0]}}", new byte[0]),
+                "invalid dimension");
+        // offsets beyond a long read as 0 through Number.longValue() before
+        assertBad(raw("{\"x\":{\"dtype\":\"U8\",\"shape\":[0],\"data_offsets\":[18446744073709551616,18446744073709551616]}}", new byte[0]),
+                "0 <= begin <= end");
+        assertBad(raw("{\"x\":{\"dtype\":\"F32\",\"shape\":[1.5],\"data_offsets\":[0,4]}}", new byte[4]), "invalid dimension");
+        assertBad(raw("{\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,4]}}", new byte[8]), "0 <= begin <= end");
+        assertBad(raw("[1, 2]", new byte[0]), "not a JSON object");
+    }
+
+    @Test
+    void weightsWithNanOrInfinityAreRefusedNamingTheTensor() throws IOException {
+        Path p = dir.resolve("nan.safetensors");
+        Safetensors.write(p, Map.of("conv_in.weight", new Safetensors.F32Tensor(new int[]{2, 2}, new float[]{1, Float.NaN, 3, Float.POSITIVE_INFINITY})),
+                Map.of());
+        try (var f = Safetensors.open(p)) {
+            assertEquals(4, f.readF32("conv_in.weight").length, "raw reads still see the values");
+            var e = assertThrows(IllegalArgumentException.class, () -> f.readWeights("conv_in.weight"));
+            assertTrue(e.getMessage().contains("'conv_in.weight' [2, 2] holds 2 non-finite values (first: NaN at index 1)"), e.getMessage());
+        }
+    }
+
+    @Test
+    void readsIntegerTensorsAsNumbers() throws IOException {
+        // what torch writes for timesteps (I64) and class labels (I32 here)
+        String header = "{\"t\":{\"dtype\":\"I64\",\"shape\":[2],\"data_offsets\":[0,16]},\"y\":{\"dtype\":\"I32\",\"shape\":[2],\"data_offsets\":[16,24]}}";
+        ByteBuffer b = ByteBuffer.allocate(24).order(ByteOrder.LITTLE_ENDIAN).putLong(999).putLong(-3).putInt(7).putInt(0);
+        try (var f = Safetensors.open(raw(header, b.array()))) {
+            assertArrayEquals(new float[]{999, -3}, f.readNumbers("t"));
+            assertArrayEquals(new float[]{7, 0}, f.readNumbers("y"));
+            assertThrows(IllegalArgumentException.class, () -> f.readF32("t"), "weights stay float-only");
+        }
+    }
+
+    @Test
+    void writtenFilesFollowTheUmaskLikeOtherFiles() throws IOException {
+        Path p = dir.resolve("perm.safetensors"), ref = Files.createFile(dir.resolve("reference"));
+        Safetensors.write(p, Map.of("x", new Safetensors.F32Tensor(new int[]{1}, new float[]{1})), Map.of());
+        // createTempFile made them 0600 whatever the umask; now they get the default permissions, as any new file
+        assertEquals(Files.getPosixFilePermissions(ref), Files.getPosixFilePermissions(p));
+    }
+
+    @Test
     void aFailedWriteLeavesTheOldFileIntact() throws IOException {
         Path p = dir.resolve("keep.safetensors");
         Safetensors.write(p, Map.of("x", new Safetensors.F32Tensor(new int[]{1}, new float[]{7})), Map.of());
@@ -75,7 +125,7 @@ class SafetensorsTest {
             assertEquals(7f, f.readF32("x")[0]);
         }
         try (var files = Files.list(dir)) {
-            assertEquals(1, files.count(), "no temp file left behind");
+            assertEquals(java.util.List.of(p), files.toList(), "no temp file left behind");
         }
     }
 

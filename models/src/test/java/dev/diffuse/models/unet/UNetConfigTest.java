@@ -127,4 +127,17 @@ class UNetConfigTest {
         assertEquals(List.of("conv_in.weight", "conv_in.bias", "time_embedding.linear_1.weight"), List.copyOf(l.keySet()).subList(0, 3));
         assertEquals(Tensor.numel(10, 128), Tensor.numel(l.get("class_embedding.weight")));
     }
+
+    @Test
+    void sizesBeyondAnyPublishedUNetAreRefusedBeforeTheModelGrowsWithThem() {
+        // found by ParserFuzzTest: layers_per_block 2147483647 passed validation and the model's bookkeeping ran out of heap
+        String json = UNetConfig.tiny().toJson();
+        for (String[] c : new String[][]{{"\"layers_per_block\" : 1", "\"layers_per_block\" : 2147483647", "layers_per_block"},
+                {"\"sample_size\" : 8", "\"sample_size\" : 1000000", "sample_size"},
+                {"\"in_channels\" : 2", "\"in_channels\" : 100000000", "in_channels"}}) {
+            assertTrue(json.contains(c[0]), c[0] + " in " + json);
+            var e = assertThrows(IllegalArgumentException.class, () -> UNetConfig.fromJson(json.replace(c[0], c[1])));
+            assertTrue(e.getMessage().startsWith(c[2]) && e.getMessage().contains("supported"), e.getMessage());
+        }
+    }
 }

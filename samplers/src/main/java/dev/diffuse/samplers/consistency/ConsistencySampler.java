@@ -3,6 +3,7 @@ package dev.diffuse.samplers.consistency;
 import java.util.Arrays;
 
 import dev.diffuse.kernels.diffusion.SamplerStep;
+import dev.diffuse.runtime.Noise;
 import dev.diffuse.runtime.Tensor;
 import dev.diffuse.runtime.Workspace;
 import dev.diffuse.samplers.Denoiser;
@@ -41,16 +42,16 @@ public record ConsistencySampler(double[] taus, double sigmaMin) implements Samp
     @Override public double priorStd() { return taus[0]; }
 
     @Override
-    public void run(Denoiser model, Tensor x, long seed, Workspace ws) {
+    public void run(Denoiser model, Tensor x, Noise noise, Workspace ws) {
         if (model.prediction() != Denoiser.Prediction.X0)
             throw new IllegalArgumentException("consistency sampler: needs a consistency function (an X0 denoiser), got " + model.prediction());
         Tensor f = ws.like(x);
         model.predict(f, x, new Denoiser.NoiseLevel(1, taus[0], taus[0]));
         for (int k = 1; k < taus.length; k++) {
             double c = Math.sqrt(taus[k] * taus[k] - sigmaMin * sigmaMin);
-            SamplerStep.step(x, f, f, 1, 0, c, seed, k + 1);   // x = f + c z
+            SamplerStep.step(x, f, f, 1, 0, c, noise, k + 1);   // x = f + c z
             model.predict(f, x, new Denoiser.NoiseLevel(1, taus[k], taus[k]));
         }
-        SamplerStep.step(x, f, f, 1, 0, 0, seed, 0);           // x = f
+        SamplerStep.step(x, f, f, 1, 0, 0, noise, 0);           // x = f
     }
 }

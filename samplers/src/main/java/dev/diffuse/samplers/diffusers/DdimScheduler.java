@@ -1,6 +1,7 @@
 package dev.diffuse.samplers.diffusers;
 
 import dev.diffuse.kernels.scheduler.SchedulerStep;
+import dev.diffuse.runtime.Noise;
 import dev.diffuse.runtime.Tensor;
 
 /**
@@ -73,9 +74,15 @@ public final class DdimScheduler extends DiffusersScheduler {
     /** out = x_prev, x0Out (nullable) = processed x0; thr is B values of scratch (thresholding only). */
     public void step(Tensor out, Tensor x0Out, Tensor m, int t, Tensor x, double eta, boolean useClippedModelOutput,
                      Tensor thr, long seed, long stream) {
+        step(out, x0Out, m, t, x, eta, useClippedModelOutput, thr, Noise.seed(seed), stream);
+    }
+
+    /** The step with z keyed by {@code noise} (a key per sample with a {@link dev.diffuse.runtime.RowNoise}). */
+    public void step(Tensor out, Tensor x0Out, Tensor m, int t, Tensor x, double eta, boolean useClippedModelOutput,
+                     Tensor thr, Noise noise, long stream) {
         SchedulerStep.Coefficients k = coefficients(t, eta, useClippedModelOutput);
         threshold(thr, x, m, new double[]{k.p(), k.q()});
-        SchedulerStep.step(out, x0Out, x, m, thr, k, seed, stream);
+        SchedulerStep.step(out, x0Out, x, m, thr, k, noise, stream);
     }
 
     /** The same step in double from spec §6.5 on host arrays; z the noise (used when eta > 0). Returns {x_prev, x0}. */

@@ -1,6 +1,7 @@
 package dev.diffuse.samplers.diffusers;
 
 import dev.diffuse.kernels.scheduler.SchedulerStep;
+import dev.diffuse.runtime.Noise;
 import dev.diffuse.runtime.Tensor;
 
 /**
@@ -78,9 +79,14 @@ public final class DdpmScheduler extends DiffusersScheduler {
      * unless thresholding) is scratch; z is normal i of stream {@code stream} under {@code seed}.
      */
     public void step(Tensor out, Tensor x0Out, Tensor m, int t, Tensor x, Tensor thr, long seed, long stream) {
+        step(out, x0Out, m, t, x, thr, Noise.seed(seed), stream);
+    }
+
+    /** The step with z keyed by {@code noise} (a key per sample with a {@link dev.diffuse.runtime.RowNoise}). */
+    public void step(Tensor out, Tensor x0Out, Tensor m, int t, Tensor x, Tensor thr, Noise noise, long stream) {
         SchedulerStep.Coefficients k = coefficients(t);
         threshold(thr, x, m, new double[]{k.p(), k.q()});
-        SchedulerStep.step(out, x0Out, x, m, thr, k, seed, stream);
+        SchedulerStep.step(out, x0Out, x, m, thr, k, noise, stream);
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.diffuse.samplers.diffusers;
 
+import dev.diffuse.runtime.Noise;
 import dev.diffuse.runtime.Tensor;
 import dev.diffuse.runtime.Workspace;
 import dev.diffuse.samplers.Denoiser;
@@ -34,7 +35,7 @@ public record DiffusersSampler(String name, SchedulerConfig config, boolean ddim
     @Override public double priorStd() { return 1; }
 
     @Override
-    public void run(Denoiser model, Tensor x, long seed, Workspace ws) {
+    public void run(Denoiser model, Tensor x, Noise noise, Workspace ws) {
         DiffusersScheduler s = newScheduler();
         if (model.prediction() != s.prediction())
             throw new IllegalArgumentException(name + ": prediction_type " + config.predictionType().key() + " needs a denoiser predicting "
@@ -46,8 +47,8 @@ public record DiffusersSampler(String name, SchedulerConfig config, boolean ddim
             int t = ts[k];
             model.predict(m, x, s.level(t));
             switch (s) {
-                case DdpmScheduler d -> d.step(x, null, m, t, x, thr, seed, k + 1L);
-                case DdimScheduler d -> d.step(x, null, m, t, x, eta, useClippedModelOutput, thr, seed, k + 1L);
+                case DdpmScheduler d -> d.step(x, null, m, t, x, thr, noise, k + 1L);
+                case DdimScheduler d -> d.step(x, null, m, t, x, eta, useClippedModelOutput, thr, noise, k + 1L);
             }
         }
     }

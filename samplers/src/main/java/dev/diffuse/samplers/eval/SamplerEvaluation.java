@@ -49,10 +49,13 @@ public final class SamplerEvaluation {
 
     static double sigmaMax(GaussianMixture m) { return m.dim() > 2 ? 40 : 20; }
 
-    /** Steps giving at most {@code nfe} evaluations (at least one step), or -1 where the sampler's limits forbid it. */
+    /**
+     * Steps giving at most {@code nfe} evaluations, or -1 where not even one step fits (a Heun step costs two): such a
+     * cell is left out rather than run at more evaluations than its column says.
+     */
     int stepsFor(String name, int nfe) {
-        int perStep = factory.apply(name, Samplers.Options.defaults(1)).evaluations();
-        return Math.max(1, nfe / Math.max(1, perStep));
+        int perStep = Math.max(1, factory.apply(name, Samplers.Options.defaults(1)).evaluations());
+        return nfe < perStep ? -1 : nfe / perStep;
     }
 
     float[] sample(String name, int steps, GaussianMixture m, long s, int rows) {
@@ -73,8 +76,12 @@ public final class SamplerEvaluation {
             for (String name : samplers) {
                 for (int nfe : nfes) {
                     int steps = stepsFor(name, nfe);
-                    Sampler probe = factory.apply(name, Samplers.Options.defaults(steps));
                     if (name.equals("langevin")) continue; // samples p with no noise schedule: not comparable per NFE
+                    if (steps < 0) {
+                        log.println("  skip " + name + " at " + nfe + " NFE: one step takes more evaluations");
+                        continue;
+                    }
+                    Sampler probe = factory.apply(name, Samplers.Options.defaults(steps));
                     long t0 = System.nanoTime();
                     float[] x;
                     try {
@@ -137,7 +144,7 @@ public final class SamplerEvaluation {
                 .append(" samples per cell. Regenerate with the same command; do not edit by hand.\n\n");
         sb.append("Each cell: sliced-W2 to 20,000 exact samples / gap in mean exact log-density (nats, generated minus exact). ")
                 .append("The last column is the sliced-W2 of exact samples against exact samples at the same sizes: the noise floor below ")
-                .append("which SW2 differences mean nothing (see ../shared/MEASURING-SAMPLERS.md). NFE = network evaluations; a sampler ")
+                .append("which SW2 differences mean nothing (see [measuring-samplers.md](measuring-samplers.md)). NFE = network evaluations; a sampler ")
                 .append("whose step needs several evaluations runs the largest whole number of steps that fits.\n\n");
         for (String preset : rows.stream().map(Row::preset).distinct().toList()) {
             sb.append("## ").append(preset).append("\n\n| sampler |");
@@ -171,7 +178,7 @@ public final class SamplerEvaluation {
         sb.append("Endpoint RMS error from one fixed x_T (1000 points) against the same solver at many steps, so no sampling ")
                 .append("noise enters; order = log(err(N) / err(2N)) / log(NFE ratio) at the last pair. The uniform-in-t grid of the VP ")
                 .append("solvers is stiff near t = 0, which holds their order below the textbook value at these step sizes ")
-                .append("(../shared/MEASURING-SAMPLERS.md saw the same).\n\n| solver | preset | NFE | error | order |\n|---|---|---|---|---|\n");
+                .append("([measuring-samplers.md](measuring-samplers.md) saw the same).\n\n| solver | preset | NFE | error | order |\n|---|---|---|---|---|\n");
         for (Order o : orders) {
             StringBuilder nf = new StringBuilder(), er = new StringBuilder();
             for (int i = 0; i < o.nfe().length; i++) {

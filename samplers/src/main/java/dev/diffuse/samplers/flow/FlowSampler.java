@@ -3,6 +3,7 @@ package dev.diffuse.samplers.flow;
 import java.util.Locale;
 
 import dev.diffuse.kernels.diffusion.SamplerStep;
+import dev.diffuse.runtime.Noise;
 import dev.diffuse.runtime.Tensor;
 import dev.diffuse.runtime.Workspace;
 import dev.diffuse.samplers.Denoiser;
@@ -60,7 +61,7 @@ public record FlowSampler(int steps, Method method) implements Sampler {
     static Denoiser.NoiseLevel level(double t) { return new Denoiser.NoiseLevel(t, 1 - t, t); }
 
     @Override
-    public void run(Denoiser model, Tensor x, long seed, Workspace ws) {
+    public void run(Denoiser model, Tensor x, Noise noise, Workspace ws) {
         Tensor m1 = ws.like(x), m2 = method == Method.HEUN ? ws.like(x) : null, xt = method == Method.HEUN ? ws.like(x) : null;
         Denoiser.Prediction p = model.prediction();
         double h = 1.0 / steps;
@@ -70,15 +71,15 @@ public record FlowSampler(int steps, Method method) implements Sampler {
             double[] v1 = velocity(p, t);
             double ex = 1 + h * v1[0], em = h * v1[1]; // Euler: x~ = ex x + em m1
             if (method == Method.EULER) {
-                SamplerStep.step(x, x, m1, ex, em, 0, seed, 0);
+                SamplerStep.step(x, x, m1, ex, em, 0, noise, 0);
                 continue;
             }
-            SamplerStep.step(xt, x, m1, ex, em, 0, seed, 0);
+            SamplerStep.step(xt, x, m1, ex, em, 0, noise, 0);
             model.predict(m2, xt, level(tn));
             double[] v2 = velocity(p, tn);
             // x' = x + h/2 [v1x x + v1m m1 + v2x (ex x + em m1) + v2m m2]
             double a = 1 + h / 2 * (v1[0] + v2[0] * ex), b = h / 2 * (v1[1] + v2[0] * em), c = h / 2 * v2[1];
-            SamplerStep.step(x, x, m1, m2, a, b, c, 0, seed, 0);
+            SamplerStep.step(x, x, m1, m2, a, b, c, 0, noise, 0);
         }
     }
 }

@@ -3,6 +3,7 @@ package dev.diffuse.samplers.gmm;
 import java.util.Arrays;
 import java.util.stream.IntStream;
 
+import dev.diffuse.runtime.MemoryBudget;
 import dev.diffuse.runtime.Philox;
 import dev.diffuse.runtime.Tensor;
 
@@ -351,7 +352,11 @@ public final class GaussianMixture {
 
     /** Rows {@code firstRow .. firstRow+n-1} of the seeded sample sequence (for chunked generation). */
     public float[] sample(int n, long seed, long firstRow) {
-        float[] out = new float[Math.multiplyExact(n, d)];
+        if (n < 0) throw new IllegalArgumentException("mixture sample: n must be >= 0, got " + n);
+        // the rows and their component indices, checked before allocating (a huge --n is refused, not an OutOfMemoryError)
+        MemoryBudget.requireHostArray(String.format(java.util.Locale.ROOT, "sampling %,d points of the %d-D mixture", n, d), (long) n * (d + 1), 4,
+                "lower --n");
+        float[] out = new float[n * d];
         int[] comp = sampleComponents(n, seed, firstRow);
         IntStream.range(0, n).parallel().forEach(r -> {
             float[] z = new float[d];

@@ -5,6 +5,7 @@ import java.util.Arrays;
 import dev.diffuse.kernels.guidance.Guidance;
 import dev.diffuse.runtime.Device;
 import dev.diffuse.runtime.Tensor;
+import dev.diffuse.runtime.Workspace;
 import dev.diffuse.samplers.Denoiser;
 
 /**
@@ -18,7 +19,9 @@ import dev.diffuse.samplers.Denoiser;
  * [c_1..c_B, null x B], then one fused kernel combines. Since every parameterisation is affine in the output with the
  * same x for both halves, guiding EPSILON, X0, V or VELOCITY outputs gives the same guided epsilon; the rescale is
  * applied to whatever the model predicts, as diffusers does. Scratch (2B rows twice) is allocated on first use for
- * the batch size and freed by close().
+ * the batch size and freed by close(), or taken from a caller's {@link Workspace} (counted against its budget).
+ * A network whose "unconditional" input is a class of its own (a class-embedding row trained with dropped labels)
+ * takes that class id as the null label.
  */
 public final class ClassifierFreeGuidance implements Denoiser, AutoCloseable {
     private final ConditionalDenoiser model;
@@ -26,6 +29,7 @@ public final class ClassifierFreeGuidance implements Denoiser, AutoCloseable {
     private final int[] labels;
     private final double w, phi;
     private final Tensor labels2;
+    private final Workspace scratch;
     private Tensor x2, m2;
 
     /**
@@ -34,22 +38,41 @@ public final class ClassifierFreeGuidance implements Denoiser, AutoCloseable {
      * @param phi    rescale blend in [0, 1], 0 = plain CFG, e.g. 0.7
      */
     public ClassifierFreeGuidance(ConditionalDenoiser model, Device device, int[] labels, double w, double phi) {
+        this(model, device, null, labels, w, phi, ConditionalDenoiser.NULL_LABEL);
+    }
+
+    /**
+     * Guidance with its scratch (x and the output for 2B rows, allocated on first use) in {@code ws}, and the
+     * unconditional half labelled {@code nullLabel}: {@link ConditionalDenoiser#NULL_LABEL} for a denoiser that
+     * understands it, or the id of a network's "no class" embedding row.
+     */
+    public ClassifierFreeGuidance(ConditionalDenoiser model, Workspace ws, int[] labels, double w, double phi, int nullLabel) {
+        this(model, ws.device(), ws, labels, w, phi, nullLabel);
+    }
+
+    private ClassifierFreeGuidance(ConditionalDenoiser model, Device device, Workspace ws, int[] labels, double w, double phi, int nullLabel) {
         if (labels.length == 0) throw new IllegalArgumentException("cfg: need one label per row, got none");
         for (int l : labels)
-            if (l < 0) throw new IllegalArgumentException("cfg: label " + l + " is not a class; rows to guide need class ids >= 0 "
-                    + "(the null label " + ConditionalDenoiser.NULL_LABEL + " is added for the unconditional half)");
+            if (l < 0 || l == nullLabel) throw new IllegalArgumentException("cfg: label " + l + " is not a class; rows to guide need class ids >= 0 "
+                    + "(the null label " + nullLabel + " is added for the unconditional half)");
         if (model instanceof ConditionalMixtureDenoiser g) for (int l : labels) g.checkLabel(l);
         if (!(w >= 0) || !Double.isFinite(w)) throw new IllegalArgumentException("cfg: guidance weight w must be finite and >= 0, got " + w);
         if (!(phi >= 0 && phi <= 1)) throw new IllegalArgumentException("cfg: rescale phi must be in [0, 1], got " + phi);
         this.model = model;
         this.device = device;
+        this.scratch = ws;
         this.labels = labels.clone();
         this.w = w;
         this.phi = phi;
         float[] l2 = new float[2 * labels.length];
-        Arrays.fill(l2, ConditionalDenoiser.NULL_LABEL);
+        Arrays.fill(l2, nullLabel);
         for (int i = 0; i < labels.length; i++) l2[i] = labels[i];
-        this.labels2 = Tensor.of(device, l2, l2.length);
+        if (ws == null) {
+            this.labels2 = Tensor.of(device, l2, l2.length);
+        } else {
+            this.labels2 = ws.tensor(l2.length);
+            labels2.upload(l2);
+        }
     }
 
     @Override public Prediction prediction() { return model.prediction(); }
@@ -68,8 +91,8 @@ public final class ClassifierFreeGuidance implements Denoiser, AutoCloseable {
         shape[0] = 2 * b;
         if (x2 == null || !Arrays.equals(x2.shape(), shape)) {
             close2();
-            x2 = Tensor.allocate(device, shape);
-            m2 = Tensor.allocate(device, shape);
+            x2 = scratch != null ? scratch.tensor(shape) : Tensor.allocate(device, shape);
+            m2 = scratch != null ? scratch.tensor(shape) : Tensor.allocate(device, shape);
         }
         int[] half = x.shape();
         x2.view(0, half).copyFrom(x);
@@ -80,14 +103,17 @@ public final class ClassifierFreeGuidance implements Denoiser, AutoCloseable {
     }
 
     private void close2() {
-        if (x2 != null) x2.close();
-        if (m2 != null) m2.close();
+        if (scratch == null) {
+            if (x2 != null) x2.close();
+            if (m2 != null) m2.close();
+        }
         x2 = m2 = null;
     }
 
+    /** Frees the scratch this guidance allocated itself (a caller's workspace frees its own). */
     @Override
     public void close() {
         close2();
-        labels2.close();
+        if (scratch == null) labels2.close();
     }
 }

@@ -19,4 +19,23 @@ public interface ConditionalDenoiser {
      * floats on x's device (NULL_LABEL for unconditional rows). Enqueued with no host read-back.
      */
     void predict(Tensor out, Tensor x, Tensor labels, Denoiser.NoiseLevel level);
+
+    /**
+     * A plain {@link Denoiser} that predicts every row under its label in {@code labels} (class ids, or the model's own
+     * "no class" id), uploaded once into {@code ws}; x must have {@code labels.length} rows.
+     * <pre>{@code
+     * Denoiser den = ConditionalDenoiser.labelled(modelDenoiser, ws, new int[]{0, 1, 2, 3});
+     * }</pre>
+     */
+    static Denoiser labelled(ConditionalDenoiser cond, dev.diffuse.runtime.Workspace ws, int[] labels) {
+        float[] f = new float[labels.length];
+        for (int i = 0; i < f.length; i++) f[i] = labels[i];
+        Tensor t = ws.tensor(labels.length);
+        t.upload(f);
+        return new Denoiser() {
+            @Override public Denoiser.Prediction prediction() { return cond.prediction(); }
+
+            @Override public void predict(Tensor out, Tensor x, Denoiser.NoiseLevel level) { cond.predict(out, x, t, level); }
+        };
+    }
 }

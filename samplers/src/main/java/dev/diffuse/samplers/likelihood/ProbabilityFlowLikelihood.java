@@ -3,6 +3,7 @@ package dev.diffuse.samplers.likelihood;
 import dev.diffuse.kernels.diffusion.SamplerStep;
 import dev.diffuse.kernels.elementwise.Elementwise;
 import dev.diffuse.kernels.reduce.Reduce;
+import dev.diffuse.runtime.Noise;
 import dev.diffuse.runtime.Rng;
 import dev.diffuse.runtime.Tensor;
 import dev.diffuse.runtime.Workspace;
@@ -36,7 +37,7 @@ public record ProbabilityFlowLikelihood(Sde sde, int steps, Trace trace, Grid gr
     public enum Grid { UNIFORM, SQRT }
 
     public ProbabilityFlowLikelihood {
-        if (steps < 1) throw new IllegalArgumentException("likelihood: steps must be >= 1, got " + steps);
+        if (steps < 1 || steps > 10_000_000) throw new IllegalArgumentException("likelihood: steps must be between 1 and 10,000,000, got " + steps);
         if (grid == null) throw new IllegalArgumentException("likelihood: grid is null (UNIFORM or LOG)");
     }
 
@@ -57,6 +58,17 @@ public record ProbabilityFlowLikelihood(Sde sde, int steps, Trace trace, Grid gr
      * {@code seed} keys the Hutchinson probes (stream 0).
      */
     public void logDensity(Tensor out, DifferentiableDenoiser model, Tensor x0, long seed, Workspace ws) {
+        logDensity(out, model, x0, seed, Noise.seed(seed), ws);
+    }
+
+    /**
+     * As {@link #logDensity(Tensor, DifferentiableDenoiser, Tensor, long, Workspace)} with the Hutchinson probes drawn
+     * under {@code probes} (stream 0): with a key per row ({@link dev.diffuse.runtime.RowNoise}: row r of a range that
+     * starts at image a keyed (seed, (a + r) * D)) each row gets the probe it gets in the whole set, so a data set split
+     * into ranges gives every image the value it gets in one run. {@code seed} keys nothing else that changes a value
+     * (the Heun steps draw no noise).
+     */
+    public void logDensity(Tensor out, DifferentiableDenoiser model, Tensor x0, long seed, Noise probes, Workspace ws) {
         int n = x0.dim(0);
         int dim = Math.toIntExact(x0.numel() / n);
         if (out.numel() != n) throw new IllegalArgumentException("likelihood: out must hold one value per row (" + n + "), got " + out);
@@ -65,7 +77,7 @@ public record ProbabilityFlowLikelihood(Sde sde, int steps, Trace trace, Grid gr
         Elementwise.fill(ones, 1f);
         Elementwise.fill(acc, 0f);
         x.copyFrom(x0);
-        if (trace == Trace.HUTCHINSON) Rng.fillNormal(probe, seed, 0);
+        if (trace == Trace.HUTCHINSON) Rng.fillNormal(probe, probes, 0, 0f, 1f);
         double constant = 0; // sum over the grid of the D * A(t) terms, added once at the end
         for (int k = 0; k < steps; k++) {
             double t = time(k), tn = time(k + 1), h = tn - t;

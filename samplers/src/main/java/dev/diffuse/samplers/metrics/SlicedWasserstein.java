@@ -66,8 +66,11 @@ public final class SlicedWasserstein {
         return t;
     }
 
-    /** Sorted projections of the n rows on theta. */
-    static double[] project(float[] x, int n, int d, double[] theta) {
+    /**
+     * Sorted projections of the n rows on theta. Each value depends on its row only, so the projections of a set split
+     * into parts, concatenated and sorted, are exactly these: a distributed SW2 computes them per part (Spark job).
+     */
+    public static double[] project(float[] x, int n, int d, double[] theta) {
         double[] p = new double[n];
         for (int r = 0; r < n; r++) {
             double s = 0;

@@ -1,5 +1,6 @@
 package dev.diffuse.samplers.pipeline;
 
+import dev.diffuse.runtime.Noise;
 import dev.diffuse.runtime.Tensor;
 import dev.diffuse.runtime.Workspace;
 import dev.diffuse.samplers.Denoiser;
@@ -30,7 +31,7 @@ public record AnnealedLangevinSampler(VeSchedule schedule, int levels, int steps
     @Override public double priorStd() { return schedule.sigmaMax(); }
 
     @Override
-    public void run(Denoiser model, Tensor x, long seed, Workspace ws) {
+    public void run(Denoiser model, Tensor x, Noise noise, Workspace ws) {
         Scratch s = new Scratch(ws, x, false);
         double[] sigmas = schedule.geometricLevels(levels);
         double sigmaL = sigmas[levels - 1];
@@ -43,7 +44,7 @@ public record AnnealedLangevinSampler(VeSchedule schedule, int levels, int steps
             Lin update = Lin.X.plus(score.times(alpha / 2));
             for (int j = 0; j < stepsPerLevel; j++, k++) {
                 model.predict(s.m1, x, level);
-                s.update(x, x, update, Math.sqrt(alpha), seed, Scratch.stream(k));
+                s.update(x, x, update, Math.sqrt(alpha), noise, Scratch.stream(k));
             }
         }
     }

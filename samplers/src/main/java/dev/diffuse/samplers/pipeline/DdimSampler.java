@@ -1,6 +1,7 @@
 package dev.diffuse.samplers.pipeline;
 
 import dev.diffuse.kernels.diffusion.SamplerStep;
+import dev.diffuse.runtime.Noise;
 import dev.diffuse.runtime.Tensor;
 import dev.diffuse.runtime.Workspace;
 import dev.diffuse.samplers.Denoiser;
@@ -32,26 +33,43 @@ public record DdimSampler(DiscreteSchedule schedule, int steps, double eta, bool
 
     @Override public double priorStd() { return 1; }
 
-    @Override
-    public void run(Denoiser model, Tensor x, long seed, Workspace ws) {
-        Scratch s = new Scratch(ws, x, false);
+    /**
+     * The update of step k as one fused pass over (x, m), m the model output at {@code level}:
+     * {@code x' = a x + b clamp(p x + q m, lo, hi) + d m + c z} (z: normal i of stream {@code stream}). With clipping
+     * this is {@link SamplerStep#stepClipX0}; without it b = p = q = 0 and it is {@link SamplerStep#step} with
+     * (a, d, c). Exposed so that executors that run the whole loop elsewhere (the TornadoVM module) take the very same
+     * scalars.
+     */
+    public record Step(Denoiser.NoiseLevel level, boolean clip, double p, double q, double lo, double hi,
+                       double a, double b, double d, double c, long stream) {}
+
+    /** The scalars of step k (0 .. steps-1) for a denoiser with the given parameterisation. */
+    public Step step(int k, Denoiser.Prediction prediction) {
+        if (k < 0 || k >= steps) throw new IllegalArgumentException("ddim: step " + k + " is not in 0.." + (steps - 1));
         int[] ts = schedule.leadingTimesteps(steps, 0);
         int stride = schedule.trainSteps() / steps;
-        for (int k = 0; k < ts.length; k++) {
-            int t = ts[k], prev = t - stride;
-            double at = schedule.alphaBar(t), ap = schedule.alphaBar(prev), bt = 1 - at;
-            double sigma = eta * Math.sqrt((1 - ap) / bt * (1 - at / ap));
-            double dir = Math.sqrt(Math.max(0, 1 - ap - sigma * sigma));
-            Denoiser.NoiseLevel level = new Denoiser.NoiseLevel(Math.sqrt(at), Math.sqrt(bt), t);
-            model.predict(s.m1, x, level);
-            Lin eps = Lin.eps1(Epsilon.affine(model.prediction(), Math.sqrt(at), Math.sqrt(bt)));
-            Lin x0 = Lin.X.plus(eps.times(-Math.sqrt(bt))).times(1 / Math.sqrt(at));
-            if (clipSample) {
-                SamplerStep.stepClipX0(x, x, s.m1, x0.x(), x0.m1(), -clipRange, clipRange,
-                        dir * eps.x(), Math.sqrt(ap), dir * eps.m1(), sigma, seed, Scratch.stream(k));
-            } else {
-                s.update(x, x, x0.times(Math.sqrt(ap)).plus(eps.times(dir)), sigma, seed, Scratch.stream(k));
-            }
+        int t = ts[k], prev = t - stride;
+        double at = schedule.alphaBar(t), ap = schedule.alphaBar(prev), bt = 1 - at;
+        double sigma = eta * Math.sqrt((1 - ap) / bt * (1 - at / ap));
+        double dir = Math.sqrt(Math.max(0, 1 - ap - sigma * sigma));
+        Denoiser.NoiseLevel level = new Denoiser.NoiseLevel(Math.sqrt(at), Math.sqrt(bt), t);
+        Lin eps = Lin.eps1(Epsilon.affine(prediction, Math.sqrt(at), Math.sqrt(bt)));
+        Lin x0 = Lin.X.plus(eps.times(-Math.sqrt(bt))).times(1 / Math.sqrt(at));
+        if (clipSample)
+            return new Step(level, true, x0.x(), x0.m1(), -clipRange, clipRange, dir * eps.x(), Math.sqrt(ap), dir * eps.m1(), sigma,
+                    Scratch.stream(k));
+        Lin lin = x0.times(Math.sqrt(ap)).plus(eps.times(dir));
+        return new Step(level, false, 0, 0, 0, 0, lin.x(), 0, lin.m1(), sigma, Scratch.stream(k));
+    }
+
+    @Override
+    public void run(Denoiser model, Tensor x, Noise noise, Workspace ws) {
+        Scratch s = new Scratch(ws, x, false);
+        for (int k = 0; k < steps; k++) {
+            Step st = step(k, model.prediction());
+            model.predict(s.m1, x, st.level());
+            if (st.clip()) SamplerStep.stepClipX0(x, x, s.m1, st.p(), st.q(), st.lo(), st.hi(), st.a(), st.b(), st.d(), st.c(), noise, st.stream());
+            else SamplerStep.step(x, x, s.m1, st.a(), st.d(), st.c(), noise, st.stream());
         }
     }
 }

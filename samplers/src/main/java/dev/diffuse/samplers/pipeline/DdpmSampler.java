@@ -1,6 +1,7 @@
 package dev.diffuse.samplers.pipeline;
 
 import dev.diffuse.kernels.diffusion.SamplerStep;
+import dev.diffuse.runtime.Noise;
 import dev.diffuse.runtime.Tensor;
 import dev.diffuse.runtime.Workspace;
 import dev.diffuse.samplers.Denoiser;
@@ -30,7 +31,7 @@ public record DdpmSampler(DiscreteSchedule schedule, int steps, boolean clipSamp
     @Override public double priorStd() { return 1; }
 
     @Override
-    public void run(Denoiser model, Tensor x, long seed, Workspace ws) {
+    public void run(Denoiser model, Tensor x, Noise noise, Workspace ws) {
         Scratch s = new Scratch(ws, x, false);
         int[] ts = schedule.leadingTimesteps(steps, 0);
         for (int k = 0; k < ts.length; k++) {
@@ -44,9 +45,9 @@ public record DdpmSampler(DiscreteSchedule schedule, int steps, boolean clipSamp
             Lin eps = Lin.eps1(Epsilon.affine(model.prediction(), Math.sqrt(at), Math.sqrt(bt)));
             Lin x0 = Lin.X.plus(eps.times(-Math.sqrt(bt))).times(1 / Math.sqrt(at));
             if (clipSample) {
-                SamplerStep.stepClipX0(x, x, s.m1, x0.x(), x0.m1(), -clipRange, clipRange, ct, c0, 0, std, seed, Scratch.stream(k));
+                SamplerStep.stepClipX0(x, x, s.m1, x0.x(), x0.m1(), -clipRange, clipRange, ct, c0, 0, std, noise, Scratch.stream(k));
             } else {
-                s.update(x, x, x0.times(c0).plus(Lin.X.times(ct)), std, seed, Scratch.stream(k));
+                s.update(x, x, x0.times(c0).plus(Lin.X.times(ct)), std, noise, Scratch.stream(k));
             }
         }
     }

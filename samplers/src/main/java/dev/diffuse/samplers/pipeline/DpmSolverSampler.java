@@ -1,6 +1,7 @@
 package dev.diffuse.samplers.pipeline;
 
 import dev.diffuse.kernels.diffusion.SamplerCombine;
+import dev.diffuse.runtime.Noise;
 import dev.diffuse.runtime.Tensor;
 import dev.diffuse.runtime.Workspace;
 import dev.diffuse.samplers.Denoiser;
@@ -57,7 +58,7 @@ public record DpmSolverSampler(NoisePath path, Method method, boolean lowerOrder
     private boolean secondOrderStage(int k) { return path.sigma()[k + 1] > 0 && !finalLow(k); }
 
     @Override
-    public void run(Denoiser model, Tensor x, long seed, Workspace ws) {
+    public void run(Denoiser model, Tensor x, Noise noise, Workspace ws) {
         boolean single = method == Method.SINGLESTEP_2S;
         Scratch s = new Scratch(ws, x, single);
         Tensor prev = single ? null : ws.like(x);
@@ -72,25 +73,25 @@ public record DpmSolverSampler(NoisePath path, Method method, boolean lowerOrder
             Lin first = Lin.X.times(ratio).plus(x0.times(sc[k + 1] * phi));
             if (single) {
                 if (!secondOrderStage(k)) {
-                    s.update(x, x, first, 0, seed, 0);
+                    s.update(x, x, first, 0, noise, 0);
                     continue;
                 }
                 double[] mid = path.between(k, 0.5);
                 Lin u = Lin.X.times(mid[1] / sg[k]).plus(x0.times(mid[0] * -Math.expm1(-h / 2)));
-                s.update(s.xt, x, u, 0, seed, 0);
+                s.update(s.xt, x, u, 0, noise, 0);
                 model.predict(s.m2, s.xt, new Denoiser.NoiseLevel(mid[0], mid[1], mid[2]));
                 Lin x0u = x0(p, mid[0], mid[1], true);                       // over (u, m2)
                 Lin x0OverX = u.times(x0u.x()).plus(new Lin(0, 0, x0u.m2()));
-                s.update(x, x, Lin.X.times(ratio).plus(x0OverX.times(sc[k + 1] * phi)), 0, seed, 0);
+                s.update(x, x, Lin.X.times(ratio).plus(x0OverX.times(sc[k + 1] * phi)), 0, noise, 0);
                 continue;
             }
             Tensor aux = k + 1 < steps() ? prev : null;                      // x0_k for the next step
             if (k == 0 || !secondOrderStage(k) || method == Method.FIRST_ORDER) {
-                SamplerCombine.combine(x, aux, x, new Tensor[]{s.m1}, first.x(), new double[]{first.m1()}, x0.x(), x0.m1(), 0, seed, 0);
+                SamplerCombine.combine(x, aux, x, new Tensor[]{s.m1}, first.x(), new double[]{first.m1()}, x0.x(), x0.m1(), 0, noise, 0);
             } else {
                 double r = hPrev / h, c1 = 1 + 1 / (2 * r), c2 = -1 / (2 * r), w = sc[k + 1] * phi;
                 SamplerCombine.combine(x, aux, x, new Tensor[]{s.m1, prev}, ratio + w * c1 * x0.x(),
-                        new double[]{w * c1 * x0.m1(), w * c2}, x0.x(), x0.m1(), 0, seed, 0);
+                        new double[]{w * c1 * x0.m1(), w * c2}, x0.x(), x0.m1(), 0, noise, 0);
             }
             hPrev = h;
         }

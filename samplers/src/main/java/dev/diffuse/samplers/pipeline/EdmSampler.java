@@ -1,6 +1,7 @@
 package dev.diffuse.samplers.pipeline;
 
 import dev.diffuse.kernels.diffusion.SamplerStep;
+import dev.diffuse.runtime.Noise;
 import dev.diffuse.runtime.Tensor;
 import dev.diffuse.runtime.Workspace;
 import dev.diffuse.samplers.Denoiser;
@@ -61,12 +62,12 @@ public record EdmSampler(KarrasSchedule schedule, int steps, boolean heun, doubl
     }
 
     @Override
-    public void run(Denoiser model, Tensor x, long seed, Workspace ws) {
+    public void run(Denoiser model, Tensor x, Noise noise, Workspace ws) {
         Scratch s = new Scratch(ws, x, heun);
         double[] sig = schedule.sigmas(steps);
         Denoiser.Prediction p = model.prediction();
         double c0 = churnStd(sig, 0);
-        if (c0 > 0) SamplerStep.step(x, x, x, 1, 0, c0, seed, Scratch.stream(0));
+        if (c0 > 0) SamplerStep.step(x, x, x, 1, 0, c0, noise, Scratch.stream(0));
         for (int i = 0; i < steps; i++) {
             double si = sig[i], sn = sig[i + 1];
             double hat = (1 + gamma(si)) * si;
@@ -75,14 +76,14 @@ public record EdmSampler(KarrasSchedule schedule, int steps, boolean heun, doubl
             Lin d1 = Lin.eps1(Epsilon.affine(p, 1, hat));
             Lin euler = Lin.X.plus(d1.times(sn - hat));
             if (!heun || sn == 0) {
-                s.update(x, x, euler, next, seed, Scratch.stream(i + 1));
+                s.update(x, x, euler, next, noise, Scratch.stream(i + 1));
                 continue;
             }
-            s.update(s.xt, x, euler, 0, seed, 0);
+            s.update(s.xt, x, euler, 0, noise, 0);
             model.predict(s.m2, s.xt, level(sn));
             double[] e2 = Epsilon.affine(p, 1, sn);
             Lin d2OverX = euler.times(e2[0]).plus(new Lin(0, 0, e2[1]));  // d' = e2x x' + e2m m2 with x' = euler
-            s.update(x, x, Lin.X.plus(d1.plus(d2OverX).times((sn - hat) / 2)), next, seed, Scratch.stream(i + 1));
+            s.update(x, x, Lin.X.plus(d1.plus(d2OverX).times((sn - hat) / 2)), next, noise, Scratch.stream(i + 1));
         }
     }
 

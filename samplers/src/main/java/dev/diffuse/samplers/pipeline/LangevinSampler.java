@@ -1,5 +1,6 @@
 package dev.diffuse.samplers.pipeline;
 
+import dev.diffuse.runtime.Noise;
 import dev.diffuse.runtime.Tensor;
 import dev.diffuse.runtime.Workspace;
 import dev.diffuse.samplers.Denoiser;
@@ -29,7 +30,7 @@ public record LangevinSampler(int steps, double stepSize, double initStd) implem
     @Override public double priorStd() { return initStd; }
 
     @Override
-    public void run(Denoiser model, Tensor x, long seed, Workspace ws) {
+    public void run(Denoiser model, Tensor x, Noise noise, Workspace ws) {
         if (model.prediction() != Denoiser.Prediction.SCORE)
             throw new IllegalArgumentException("langevin samples p itself and needs the score at sigma = 0, but the denoiser predicts "
                     + model.prediction() + "; use a score denoiser (e.g. the Gaussian mixture's) or annealed-langevin");
@@ -37,7 +38,7 @@ public record LangevinSampler(int steps, double stepSize, double initStd) implem
         Denoiser.NoiseLevel clean = new Denoiser.NoiseLevel(1, 0, 0);
         for (int k = 0; k < steps; k++) {
             model.predict(s.m1, x, clean);
-            s.update(x, x, new Lin(1, stepSize, 0), Math.sqrt(2 * stepSize), seed, Scratch.stream(k));
+            s.update(x, x, new Lin(1, stepSize, 0), Math.sqrt(2 * stepSize), noise, Scratch.stream(k));
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.diffuse.samplers.pipeline;
 
+import dev.diffuse.runtime.Noise;
 import dev.diffuse.runtime.Tensor;
 import dev.diffuse.runtime.Workspace;
 import dev.diffuse.samplers.Denoiser;
@@ -41,7 +42,7 @@ public record OdeSampler(Sde sde, int steps, Method method) implements Sampler {
     }
 
     @Override
-    public void run(Denoiser model, Tensor x, long seed, Workspace ws) {
+    public void run(Denoiser model, Tensor x, Noise noise, Workspace ws) {
         Scratch s = new Scratch(ws, x, method == Method.HEUN);
         double h = (1 - sde.tEnd()) / steps;
         Denoiser.Prediction p = model.prediction();
@@ -51,14 +52,14 @@ public record OdeSampler(Sde sde, int steps, Method method) implements Sampler {
             Lin d1 = rhs(p, t, false);
             Lin euler = Lin.X.plus(d1.times(-h));
             if (method == Method.EULER) {
-                s.update(x, x, euler, 0, seed, 0);
+                s.update(x, x, euler, 0, noise, 0);
                 continue;
             }
-            s.update(s.xt, x, euler, 0, seed, 0);          // x~ = x - h d1
+            s.update(s.xt, x, euler, 0, noise, 0);          // x~ = x - h d1
             model.predict(s.m2, s.xt, level(tn));
             Lin d2 = rhs(p, tn, true);                      // d2 = a2 x~ + b2 m2, with x~ = euler (a Lin over x, m1)
             Lin d2OverX = euler.times(d2.x()).plus(new Lin(0, 0, d2.m2()));
-            s.update(x, x, Lin.X.plus(d1.plus(d2OverX).times(-h / 2)), 0, seed, 0);
+            s.update(x, x, Lin.X.plus(d1.plus(d2OverX).times(-h / 2)), 0, noise, 0);
         }
     }
 

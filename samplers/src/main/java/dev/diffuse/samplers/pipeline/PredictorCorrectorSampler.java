@@ -3,6 +3,7 @@ package dev.diffuse.samplers.pipeline;
 import dev.diffuse.kernels.diffusion.SamplerCombine;
 import dev.diffuse.kernels.diffusion.SamplerStep;
 import dev.diffuse.kernels.reduce.Reduce;
+import dev.diffuse.runtime.Noise;
 import dev.diffuse.runtime.Rng;
 import dev.diffuse.runtime.Tensor;
 import dev.diffuse.runtime.Workspace;
@@ -44,13 +45,16 @@ public record PredictorCorrectorSampler(Sde sde, int steps, Predictor predictor,
 
     @Override public int evaluations() { return steps * (1 + corrections); }
 
+    /** The corrector's step size uses norms over the whole batch. */
+    @Override public boolean rowIndependent() { return corrections == 0; }
+
     @Override public double priorStd() { return sde.priorStd(); }
 
     /** Stream of correction j of step k (above 2^32, clear of the step streams). */
     static long correctorStream(int k, int j, int corrections) { return (1L << 32) + (long) k * corrections + j; }
 
     @Override
-    public void run(Denoiser model, Tensor x, long seed, Workspace ws) {
+    public void run(Denoiser model, Tensor x, Noise noise, Workspace ws) {
         Scratch s = new Scratch(ws, x, false);
         Tensor z = corrections > 0 ? ws.like(x) : null, g = null;
         Tensor ssZ = ws.tensor(1), ssG = ws.tensor(1);
@@ -61,31 +65,31 @@ public record PredictorCorrectorSampler(Sde sde, int steps, Predictor predictor,
             model.predict(s.m1, x, level(t));
             Lin score = score(p, t);
             Lin update;
-            double noise;
+            double std;
             if (predictor == Predictor.EULER_MARUYAMA) {
                 double g2 = sde.g2(t);
                 update = Lin.X.times(1 - h * sde.drift(t)).plus(score.times(h * g2));
-                noise = Math.sqrt(g2 * h);
+                std = Math.sqrt(g2 * h);
             } else {
                 switch (sde) {
                     case VeSde _ -> {
                         double d = sde.sigma(t) * sde.sigma(t) - sde.sigma(tn) * sde.sigma(tn);
                         update = Lin.X.plus(score.times(d));
-                        noise = Math.sqrt(d);
+                        std = Math.sqrt(d);
                     }
                     case VpSde _ -> {
                         double r = sde.scale(t) / sde.scale(tn), b = 1 - r * r;     // sqrt(1 - b) = s_k / s_{k+1}
                         update = Lin.X.times(2 - r).plus(score.times(b));
-                        noise = Math.sqrt(b);
+                        std = Math.sqrt(b);
                     }
                 }
             }
-            s.update(x, x, update, noise, seed, Scratch.stream(k));
+            s.update(x, x, update, std, noise, Scratch.stream(k));
             double ratio = sde.scale(tn) / sde.scale(t), alpha = sde instanceof VpSde ? ratio * ratio : 1;
             Lin sc = score(p, tn);
             for (int j = 0; j < corrections; j++) {
                 model.predict(s.m1, x, level(tn));
-                Rng.fillNormal(z, seed, correctorStream(k, j, corrections), 0, 0f, 1f);
+                Rng.fillNormal(z, noise, correctorStream(k, j, corrections), 0f, 1f);
                 Reduce.sumSquares(ssZ, z);
                 double twoAlphaR2 = 2 * alpha * snr * snr;
                 if (sc.x() == 0) {                                   // score = c m: ||score||^2 = c^2 ||m||^2
@@ -93,7 +97,7 @@ public record PredictorCorrectorSampler(Sde sde, int steps, Predictor predictor,
                     SamplerCombine.langevinCorrect(x, x, s.m1, z, ssZ, ssG, 0, sc.m1(), sc.m1() * sc.m1(), twoAlphaR2);
                 } else {
                     if (g == null) g = ws.like(x);
-                    SamplerStep.step(g, x, s.m1, sc.x(), sc.m1(), 0, seed, 0);
+                    SamplerStep.step(g, x, s.m1, sc.x(), sc.m1(), 0, noise, 0);
                     Reduce.sumSquares(ssG, g);
                     SamplerCombine.langevinCorrect(x, x, g, z, ssZ, ssG, 0, 1, 1, twoAlphaR2);
                 }

@@ -1,5 +1,6 @@
 package dev.diffuse.samplers.pipeline;
 
+import dev.diffuse.runtime.Noise;
 import dev.diffuse.runtime.Tensor;
 import dev.diffuse.runtime.Workspace;
 import dev.diffuse.samplers.Denoiser;
@@ -24,7 +25,7 @@ public record ReverseSdeSampler(Sde sde, int steps) implements Sampler {
     @Override public double priorStd() { return sde.priorStd(); }
 
     @Override
-    public void run(Denoiser model, Tensor x, long seed, Workspace ws) {
+    public void run(Denoiser model, Tensor x, Noise noise, Workspace ws) {
         Scratch s = new Scratch(ws, x, false);
         double h = (1 - sde.tEnd()) / steps;
         for (int k = 0; k < steps; k++) {
@@ -32,7 +33,7 @@ public record ReverseSdeSampler(Sde sde, int steps) implements Sampler {
             model.predict(s.m1, x, new Denoiser.NoiseLevel(sde.scale(t), sigma, t));
             Lin score = Lin.eps1(Epsilon.affine(model.prediction(), sde.scale(t), sigma)).times(-1 / sigma);
             Lin update = Lin.X.times(1 - h * sde.drift(t)).plus(score.times(h * g2));
-            s.update(x, x, update, k + 1 < steps ? Math.sqrt(g2 * h) : 0, seed, Scratch.stream(k));
+            s.update(x, x, update, k + 1 < steps ? Math.sqrt(g2 * h) : 0, noise, Scratch.stream(k));
         }
     }
 }

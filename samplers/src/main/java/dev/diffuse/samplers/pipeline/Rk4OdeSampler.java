@@ -1,5 +1,6 @@
 package dev.diffuse.samplers.pipeline;
 
+import dev.diffuse.runtime.Noise;
 import dev.diffuse.runtime.Tensor;
 import dev.diffuse.runtime.Workspace;
 import dev.diffuse.samplers.Denoiser;
@@ -41,7 +42,7 @@ public record Rk4OdeSampler(Sde sde, int steps) implements Sampler {
     }
 
     @Override
-    public void run(Denoiser model, Tensor x, long seed, Workspace ws) {
+    public void run(Denoiser model, Tensor x, Noise noise, Workspace ws) {
         Tensor[] m = {ws.like(x), ws.like(x), ws.like(x), ws.like(x)};
         Tensor stage = ws.like(x);
         double h = (1 - sde.tEnd()) / steps;
@@ -52,14 +53,14 @@ public record Rk4OdeSampler(Sde sde, int steps) implements Sampler {
             Terms state = Terms.x(), sum = new Terms(new double[Terms.SIZE]);
             for (int j = 0; j < 4; j++) {
                 double tj = t - offset[j];
-                if (j > 0) state.apply(stage, x, m, 0, seed, 0);
+                if (j > 0) state.apply(stage, x, m, 0, noise, 0);
                 model.predict(m[j], j == 0 ? x : stage, new Denoiser.NoiseLevel(sde.scale(tj), sde.sigma(tj), tj));
                 double[] ab = slope(p, tj);
                 Terms k = state.times(ab[0]).plus(Terms.unit(j + 1, ab[1]));
                 sum = sum.plus(k.times(j == 0 || j == 3 ? 1 : 2));
                 if (j < 3) state = Terms.x().plus(k.times(-advance[j]));
             }
-            Terms.x().plus(sum.times(-h / 6)).apply(x, x, m, 0, seed, 0);
+            Terms.x().plus(sum.times(-h / 6)).apply(x, x, m, 0, noise, 0);
         }
     }
 }

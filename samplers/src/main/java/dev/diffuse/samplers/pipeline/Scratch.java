@@ -1,6 +1,7 @@
 package dev.diffuse.samplers.pipeline;
 
 import dev.diffuse.kernels.diffusion.SamplerStep;
+import dev.diffuse.runtime.Noise;
 import dev.diffuse.runtime.Tensor;
 import dev.diffuse.runtime.Workspace;
 
@@ -14,10 +15,9 @@ final class Scratch {
         xt = needsSecondStage ? ws.like(x) : null;
     }
 
-    /** out = lin.x * x + lin.m1 * m1 + lin.m2 * m2 + c * z(seed, stream). */
-    void update(Tensor out, Tensor x, Lin lin, double c, long seed, long stream) {
-        if (lin.m2() != 0) SamplerStep.step(out, x, m1, m2, lin.x(), lin.m1(), lin.m2(), c, seed, stream);
-        else SamplerStep.step(out, x, m1, lin.x(), lin.m1(), c, seed, stream);
+    /** out = lin.x * x + lin.m1 * m1 + lin.m2 * m2 + c * z(noise, stream). */
+    void update(Tensor out, Tensor x, Lin lin, double c, Noise noise, long stream) {
+        SamplerStep.step(out, x, m1, lin.m2() != 0 ? m2 : null, lin.x(), lin.m1(), lin.m2(), c, noise, stream);
     }
 
     /** Stream of the noise of step k (stream 0 is the prior). */

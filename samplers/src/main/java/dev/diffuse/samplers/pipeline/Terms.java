@@ -1,6 +1,7 @@
 package dev.diffuse.samplers.pipeline;
 
 import dev.diffuse.kernels.diffusion.SamplerCombine;
+import dev.diffuse.runtime.Noise;
 import dev.diffuse.runtime.Tensor;
 
 /**
@@ -31,8 +32,8 @@ record Terms(double[] c) {
         return new Terms(r);
     }
 
-    /** out = this over (x, m[0..]) + noise z(seed, stream); only the m_k up to the last nonzero coefficient are read. */
-    void apply(Tensor out, Tensor x, Tensor[] m, double noise, long seed, long stream) {
+    /** out = this over (x, m[0..]) + std z(noise, stream); only the m_k up to the last nonzero coefficient are read. */
+    void apply(Tensor out, Tensor x, Tensor[] m, double std, Noise noise, long stream) {
         int k = 0;
         for (int i = 1; i < SIZE; i++) if (c[i] != 0) k = i;
         Tensor[] used = new Tensor[k];
@@ -41,6 +42,6 @@ record Terms(double[] c) {
             used[i] = m[i];
             b[i] = c[i + 1];
         }
-        SamplerCombine.combine(out, x, used, c[0], b, noise, seed, stream);
+        SamplerCombine.combine(out, null, x, used, c[0], b, 0, 0, std, noise, stream);
     }
 }

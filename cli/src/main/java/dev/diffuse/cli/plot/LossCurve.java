@@ -1,9 +1,8 @@
-package dev.diffuse.models.train;
+package dev.diffuse.cli.plot;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
@@ -34,14 +33,10 @@ public final class LossCurve {
         chart.getStyler().setLegendVisible(false);
         chart.getStyler().setMarkerSize(n > 200 ? 0 : 4);
         chart.addSeries("loss", xs, ys).setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
-        Path abs = png.toAbsolutePath();
-        Files.createDirectories(abs.getParent());
-        Path tmp = Files.createTempFile(abs.getParent(), "." + abs.getFileName(), ".tmp.png");
-        try {
-            BitmapEncoder.saveBitmap(chart, tmp.toString(), BitmapEncoder.BitmapFormat.PNG);
-            Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        dev.diffuse.models.io.AtomicFiles.write(png, tmp -> {
+            try (var out = Files.newOutputStream(tmp)) {
+                BitmapEncoder.saveBitmap(chart, out, BitmapEncoder.BitmapFormat.PNG);
+            }
+        });
     }
 }
