@@ -333,7 +333,7 @@ public final class ConsistencyTrainer implements AutoCloseable {
     public ModelObjective objective() { return ModelObjective.consistency(cfg.sigmaMin(), cfg.sigmaMax(), cfg.sigmaData()); }
 
     /**
-     * Writes a checkpoint folder atomically ({@link Checkpoints#writeAtomically}): the TARGET weights under the model's
+     * Writes a checkpoint folder atomically ({@code CheckpointFolders.writeAtomically}): the TARGET weights under the model's
      * names in diffusion_pytorch_model.safetensors (what sampling loads), config.json by {@code configWriter},
      * objective.json, and training_state.safetensors with the four slabs (param, target, adam_m, adam_v, flat) and
      * metadata (format, step, config, level sampling, model class, data spec, losses), from which {@link #load} resumes.

@@ -18,8 +18,7 @@ import dev.diffuse.runtime.Workspace;
 
 /**
  * diffusers {@code AutoencoderKL} (Rombach et al. 2022's KL-regularised autoencoder) with a manual backward, built from
- * the U-Net's layers ({@link Graph}, {@link dev.diffuse.models.unet.ResnetNode} without time embedding,
- * {@link dev.diffuse.models.unet.AttentionNode} with one head):
+ * the U-Net's layers ({@link Graph}, {@code ResnetNode} without time embedding, {@code AttentionNode} with one head):
  * <pre>
  *   encoder: conv_in -> per level: layers_per_block resnets (+ downsampler conv, stride 2, pad (0,1,0,1), but the last)
  *            -> mid (resnet, attention, resnet) -> conv_norm_out, SiLU, conv_out (2L channels) -> quant_conv (1x1)
