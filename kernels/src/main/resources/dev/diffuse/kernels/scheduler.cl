@@ -23,6 +23,7 @@
 // (counts are exact, so the result is deterministic), then a serial scan by work-item 0. Run once per rank.
 // Preconditions: 1 <= hi rank < per_sample, NaN-free input (NaN bits sort above +inf).
 // @include dev/diffuse/runtime/philox.cl
+// @include dev/diffuse/kernels/scheduler_element.cl
 
 #ifndef QWG
 #define QWG 256
@@ -44,26 +45,8 @@ __kernel void scheduler_step(__global float* out, __global float* x0_out, __glob
     for (int l = 0; l < 4; l++) {
         long i = base + l;
         if (i >= n) break;
-        long smp = i / per_sample;
-        long j = i - smp * per_sample;
-        long mi = smp * m_stride + j;
-        float xi = x[i], mv = m[mi];
-        float x0 = p * xi + q * mv;
-        if (mode == 2) {
-            float s = thr[smp];
-            x0 = clamp(x0, -s, s) / s;
-        } else if (mode == 1) {
-            x0 = clamp(x0, lo, hi);
-        }
-        float std = c;
-        if (var_mode == 1) {
-            std = sqrt(m[mi + per_sample]);
-        } else if (var_mode == 2) {
-            float f = (m[mi + per_sample] + 1.0f) * 0.5f;
-            std = exp(0.5f * (f * ln_beta + (1.0f - f) * ln_var));
-        }
-        if (write_x0) x0_out[i] = x0;
-        out[i] = a * xi + b * x0 + d * mv + (noisy ? std * zz[l] : 0.0f);
+        scheduler_element(out, x0_out, x, m, thr, p, q, lo, hi, a, b, d, c, ln_beta, ln_var, mode, var_mode, noisy,
+                          write_x0, per_sample, m_stride, i, zz[l]);
     }
 }
 
