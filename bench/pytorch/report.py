@@ -7,7 +7,8 @@ bandwidth of the op's working set) and PyTorch time / Diffuse time.
 
 With a "baseline" engine in the folder (side_by_side.sh --baseline DIR: an older Diffuse build) the table gets its
 column and baseline time / Diffuse time. --nominal FLOPS,BYTES adds each rate's share of a nominal peak (e.g. the
-datasheet FP32 rate and a copy bandwidth measured elsewhere) beside the share of the measured one.
+datasheet FP32 rate and a copy bandwidth measured elsewhere) beside the share of the measured one. --best takes each
+engine's fastest round instead of the median (on a loaded machine the least disturbed round; noise only adds time).
 """
 import glob
 import json
@@ -76,13 +77,19 @@ def cell(ms, work, unit, ceiling):
     return f"{fmt_time(ms)} ({what}, {100 * rate / ceiling:.1f}%{nominal})"
 
 
+PICK = statistics.median   # min with --best
+
+
 def median_ms(runs):
-    return statistics.median(d["ms"] for d in runs)
+    return PICK(d["ms"] for d in runs)
 
 
 def main():
-    global NOMINAL
+    global NOMINAL, PICK
     args = sys.argv[1:]
+    if "--best" in args:
+        PICK = min
+        args.remove("--best")
     if "--nominal" in args:
         i = args.index("--nominal")
         NOMINAL = tuple(float(v) for v in args[i + 1].split(","))
@@ -96,7 +103,7 @@ def main():
     out = [f"Machine peaks (measured by diffuse on {peaks['device']}): FP32 {peaks['flops'] / 1e9:.0f} GFLOP/s "
            f"(FMA rate on 1, 2, ... threads: {fma}), copy {peaks['bytes'] / 1e9:.1f} GB/s at 512 MB "
            f"({curve} GB/s by working set).",
-           "Peaks: the best of the rooflines measured during the run. Time: median over rounds; in brackets the rate and its "
+           "Peaks: the best of the rooflines measured during the run. Time: " + ("fastest round" if PICK is min else "median over rounds") + "; in brackets the rate and its "
            "share of the peak (FLOP/s of the FMA rate; bytes of the copy bandwidth of the op's working set)"
            + (f"; nominal peaks {NOMINAL[0] / 1e9:.0f} GFLOP/s, {NOMINAL[1] / 1e9:.1f} GB/s." if NOMINAL else "."), ""]
     has_base = any(eng == "baseline" for eng, _ in cases)
@@ -109,17 +116,17 @@ def main():
         j, t = cases.get(("diffuse", key)), cases.get(("torch", key))
         if not j:
             continue
-        jm = statistics.median(d["ms"] for d in j)
+        jm = median_ms(j)
         work, unit = j[0]["work"], j[0]["unit"]
         peak = ceiling(peaks, unit, work)
         lab = f"{label} ({work / 1e9:.1f} GFLOP)" if unit == "FLOP" and work > 1e10 else label
         tcell, ratio = "-", "-"
         if t:
-            tm = statistics.median(d["ms"] for d in t)
+            tm = median_ms(t)
             tcell, ratio = cell(tm, work, unit, peak), f"{tm / jm:.2f}"
             for (eng, name), v in cases.items():   # variants such as gemm_512:onednn
                 if eng == "torch" and name.startswith(key + ":"):
-                    vm = statistics.median(d["ms"] for d in v)
+                    vm = median_ms(v)
                     tcell += f"; {name.split(':', 1)[1]}: {cell(vm, work, unit, peak)}"
                     ratio += f"; {name.split(':', 1)[1]}: {vm / jm:.2f}"
         if has_base:
