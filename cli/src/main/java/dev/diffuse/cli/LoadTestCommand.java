@@ -1,11 +1,8 @@
 package dev.diffuse.cli;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -16,8 +13,6 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import dev.diffuse.pipeline.DiffusionPipeline;
 import dev.diffuse.pipeline.Images;
@@ -39,8 +34,6 @@ import picocli.CommandLine.Option;
         description = "Loopback load test of 'diffuse serve' (a child process per --batch setting): C concurrent clients x M requests, "
                 + "throughput, p50/p99 latency, server RSS before/after, answers compared with reference images; prints a Markdown table.")
 public final class LoadTestCommand implements Callable<Integer> {
-    private static final Pattern LISTENING = Pattern.compile("listening on (http://127\\.0\\.0\\.1:\\d+)");
-
     @Option(names = "--model", required = true, paramLabel = "DIR") Path model;
     @Option(names = "--device", defaultValue = "java", description = "the server's (and the reference's) device (default ${DEFAULT-VALUE})") String device;
     @Option(names = "--clients", defaultValue = "16", description = "concurrent clients C (default ${DEFAULT-VALUE})") int clients;
@@ -65,8 +58,10 @@ public final class LoadTestCommand implements Callable<Integer> {
             System.out.println("batch " + b + ": " + r.summary());
             r.failures().forEach(f -> System.out.println("  " + f));
             allGood &= r.failed() == 0 && r.wrong() == 0 && r.notSent() == 0;
-            rows.add(String.format(Locale.ROOT, "| %s | %d x %d | %d, %d | %d / %d / %d (%d compared) | %.2f | %.0f | %.0f | %.1f | %.0f -> %.0f MiB |",
+            // requests the deadline left unsent show in the row, so that a cut-short run cannot pass for a whole one
+            rows.add(String.format(Locale.ROOT, "| %s | %d x %d | %d, %d | %d / %d / %d (%d compared%s) | %.2f | %.0f | %.0f | %.1f | %.0f -> %.0f MiB |",
                     b == 1 ? "off (--batch 1)" : "on (--batch " + b + ")", clients, requests, n, steps, r.ok(), r.failed(), r.wrong(), r.compared(),
+                    r.notSent() > 0 ? "; " + r.notSent() + " NOT SENT before the deadline" : "",
                     r.imagesPerSecond(), r.p50Millis(), r.p99Millis(), r.meanBatch(), r.rssStart() / (1 << 20), r.rssEnd() / (1 << 20)));
         }
         System.out.println();
@@ -104,22 +99,9 @@ public final class LoadTestCommand implements Callable<Integer> {
                 "--max-steps", Integer.toString(Math.max(steps, 1)), "--max-n", Integer.toString(n), "--timeout", Integer.toString(deadline));
         Process server = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         try {
-            BufferedReader out = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
-            String url = null;
-            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-            for (String line; url == null && System.nanoTime() < until && (line = out.readLine()) != null; ) {
-                System.out.println("  server: " + line);
-                Matcher m = LISTENING.matcher(line);
-                if (m.find()) url = m.group(1);
-            }
-            if (url == null) throw new IllegalStateException("the server did not say where it listens within 120 s");
-            Thread drain = Thread.ofVirtual().start(() -> {
-                try {
-                    out.lines().forEach(l -> System.out.println("  server: " + l));
-                } catch (UncheckedIOException e) {
-                    // the pipe closes when the server exits
-                }
-            });
+            // read on its own thread, so that a server that prints nothing cannot hold this run past the 120 s
+            ChildServerOutput out = new ChildServerOutput(server, line -> System.out.println("  server: " + line));
+            String url = out.awaitUrl(Duration.ofSeconds(120));
             // warm-up (JIT, first batches), not measured: 2 requests per client, seeds outside the measured range
             LoadTest.run(new LoadTest.Options(URI.create(url), clients, 2, n, steps, null, Duration.ofSeconds(deadline), 0, 1L << 40), s -> null);
             LoadTest.Result r = LoadTest.run(new LoadTest.Options(URI.create(url), clients, requests, n, steps, null, Duration.ofSeconds(deadline),
@@ -130,7 +112,7 @@ public final class LoadTestCommand implements Callable<Integer> {
             });
             server.destroy(); // SIGTERM: graceful shutdown
             if (!server.waitFor(120, TimeUnit.SECONDS)) throw new IllegalStateException("the server did not stop within 120 s of SIGTERM");
-            drain.join(5000);
+            out.join(5000);
             System.out.println("  server exited with " + server.exitValue() + (server.exitValue() == 143 ? " (128 + SIGTERM, after its shutdown hook)" : ""));
             return r;
         } finally {
