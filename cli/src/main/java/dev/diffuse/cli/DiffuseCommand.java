@@ -15,7 +15,7 @@ import picocli.CommandLine.ScopeType;
         footer = {"", "On Apache Spark (through the ./diffuse launcher, which adds Spark to the class path; see the README):",
                 "  generate   generate a Parquet data set, the same bits at any cluster size",
                 "  evaluate   sliced-W2, class counts and bits/dim of a data set, split across executors"},
-        subcommands = {SampleCommand.class, ServeCommand.class, LoadTestCommand.class, TrainCommand.class, TrainVaeCommand.class, DistillCommand.class, EvalFastCommand.class, ForwardCommand.class, LikelihoodCommand.class, DevicesCommand.class, BenchCommand.class, EvalSamplersCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {SampleCommand.class, ServeCommand.class, LoadTestCommand.class, TrainCommand.class, TrainVaeCommand.class, DistillCommand.class, EvalFastCommand.class, ForwardCommand.class, LikelihoodCommand.class, DevicesCommand.class, BenchCommand.class, TuneCommand.class, EvalSamplersCommand.class, CommandLine.HelpCommand.class})
 public final class DiffuseCommand implements Runnable {
     /** Exit code of every failure after parsing (bad input, missing files, budgets, diverged training, internal errors). */
     public static final int FAILED = 2;

@@ -4,7 +4,6 @@ import static org.jocl.CL.*;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 
 import org.jocl.CLException;
@@ -23,14 +22,15 @@ import org.jocl.cl_buffer_region;
  * An OpenCL device (any vendor: NVIDIA GPU, PoCL on a CPU, ...) with one context and one in-order queue. All
  * launches go to that queue, so a pipeline of kernels needs no host synchronisation between them; reads block.
  *
- * <p>Programs are compiled once per (device, driver, source hash, defines) and kept for the life of the device.
+ * <p>Programs are compiled once per (device, driver, source hash, defines) and kept for the life of the device, and
+ * their binaries on disk for the next process ({@link ClPrograms}, {@link ProgramBinaryCache}).
  */
 public final class ClDevice implements Device {
     private final ClDeviceInfo info;
     private final cl_device_id deviceId;
     private final cl_context context;
     private final cl_command_queue queue;
-    private final Map<String, cl_program> programs = new ConcurrentHashMap<>();
+    private final ClPrograms programs;
     private final Map<String, ClKernel> kernels = new ConcurrentHashMap<>();
 
     @SuppressWarnings("deprecation")
@@ -43,6 +43,7 @@ public final class ClDevice implements Device {
         long qprops = Debug.level() >= 2 ? CL_QUEUE_PROFILING_ENABLE : 0;
         // clCreateCommandQueue (OpenCL 1.2) rather than ...WithProperties (2.0): NVIDIA and PoCL take both.
         this.queue = clCreateCommandQueue(context, deviceId, qprops, null);
+        this.programs = new ClPrograms(this, context, deviceId, ProgramBinaryCache.fromSystemProperties());
     }
 
     public ClDeviceInfo info() { return info; }
@@ -56,6 +57,8 @@ public final class ClDevice implements Device {
     }
 
     cl_command_queue queue() { return queue; }
+
+    cl_device_id deviceId() { return deviceId; }
 
     public cl_context context() { return context; }
 
@@ -75,6 +78,17 @@ public final class ClDevice implements Device {
         // Zero-fill so that fresh tensors are defined on every device, as on the Java device.
         clEnqueueFillBuffer(queue, mem, Pointer.to(new int[]{0}), 4, 0, n, 0, null, null);
         return new ClStorage(this, mem, bytes);
+    }
+
+    /**
+     * A tensor of {@code shape} that owns its buffer and is NOT zero-filled: scratch a kernel writes completely before
+     * anything reads it (padded copies, partial sums). Close it after enqueueing its last use; OpenCL defers the free.
+     */
+    public Tensor scratch(int... shape) {
+        long bytes = Tensor.numel(shape) * 4;
+        if (bytes > info.maxAllocBytes()) allocate(bytes); // throws the clear error
+        cl_mem mem = clCreateBuffer(context, CL_MEM_READ_WRITE, Math.max(bytes, 4), null, null);
+        return new Tensor(new ClStorage(this, mem, bytes), 0, shape, true);
     }
 
     @Override
@@ -117,7 +131,8 @@ public final class ClDevice implements Device {
 
     /**
      * The buffer a kernel sees for {@code t}: the storage itself, or a cached sub-buffer for a view with an
-     * offset. OpenCL requires sub-buffer origins aligned to CL_DEVICE_MEM_BASE_ADDR_ALIGN.
+     * offset. OpenCL requires sub-buffer origins aligned to CL_DEVICE_MEM_BASE_ADDR_ALIGN ({@link StrictMode}: at least
+     * NVIDIA's 512 bytes).
      */
     cl_mem mem(Tensor t) {
         if (t.device() != this) throw new IllegalArgumentException("tensor on " + t.device().id() + " passed to a kernel on " + id());
@@ -125,10 +140,13 @@ public final class ClDevice implements Device {
         if (s.closed) throw new IllegalStateException("tensor " + t + " used after its storage was closed");
         long off = t.byteOffset();
         if (off == 0) return s.mem;
-        if (off % info.baseAddrAlignBytes() != 0)
-            throw new IllegalArgumentException("tensor view at byte offset " + off + " is not aligned to "
-                    + info.baseAddrAlignBytes() + " bytes, which " + info.name() + " needs for a kernel argument; "
-                    + "allocate views through Workspace.slab (aligned) or copy the view into its own tensor");
+        long align = StrictMode.subBufferAlignment(info);
+        if (off % align != 0)
+            throw new IllegalArgumentException("tensor view at byte offset " + off + " is not aligned to " + align
+                    + " bytes, which " + (align > info.baseAddrAlignBytes() ? "NVIDIA's OpenCL (strict mode, "
+                    + "-Ddiffuse.strict=true; " + info.name() + " itself needs " + info.baseAddrAlignBytes() + ")" : info.name())
+                    + " needs for a kernel argument (an OpenCL sub-buffer); allocate views through Workspace.slab "
+                    + "(aligned), pass the element offset as a kernel argument, or copy the view into its own tensor");
         return s.subBuffers.computeIfAbsent(off + ":" + t.byteSize(), k -> {
             cl_buffer_region region = new cl_buffer_region(off, Math.max(4, t.byteSize()));
             return clCreateSubBuffer(s.mem, CL_MEM_READ_WRITE, CL_BUFFER_CREATE_TYPE_REGION, region, null);
@@ -139,18 +157,26 @@ public final class ClDevice implements Device {
 
     /**
      * The kernel {@code kernelName} from classpath resource {@code resource} compiled with {@code defines}
-     * (each becomes {@code -DNAME=value}). Compiled once; a failed build throws {@link ClBuildException} with
-     * the build log.
+     * (each becomes {@code -DNAME=value}). Compiled once per process, and loaded from the on-disk program cache when
+     * an earlier process compiled it; a failed build throws {@link ClBuildException} with the build log.
      */
     public ClKernel kernel(String resource, String kernelName, Map<String, ?> defines) {
-        String options = options(defines);
+        return kernel(resource, kernelName, defines, true);
+    }
+
+    /**
+     * As {@link #kernel(String, String, Map)}; {@code persist} false keeps the program out of the on-disk cache (a
+     * tuning candidate that will probably never run again).
+     */
+    public ClKernel kernel(String resource, String kernelName, Map<String, ?> defines, boolean persist) {
+        String options = ClPrograms.options(defines);
         String key = resource + "#" + kernelName + "#" + options;
         ClKernel k = kernels.get(key);
         if (k != null) return k;
         synchronized (kernels) {
             k = kernels.get(key);
             if (k == null) {
-                cl_program p = program(resource, options);
+                cl_program p = programs.get(resource, options, persist);
                 cl_kernel ck;
                 try {
                     ck = clCreateKernel(p, kernelName, null);
@@ -166,37 +192,20 @@ public final class ClDevice implements Device {
 
     public ClKernel kernel(String resource, String kernelName) { return kernel(resource, kernelName, Map.of()); }
 
-    private static String options(Map<String, ?> defines) {
-        StringBuilder sb = new StringBuilder("-cl-std=CL1.2");
-        for (var e : new TreeMap<>(defines).entrySet()) sb.append(" -D").append(e.getKey()).append('=').append(e.getValue());
-        return sb.toString();
-    }
-
-    private cl_program program(String resource, String options) {
-        String source = KernelSources.load(resource);
-        String key = id() + "|" + info.driverVersion() + "|" + KernelSources.sha256(source) + "|" + options;
-        return programs.computeIfAbsent(key, k -> build(resource, source, options));
-    }
-
-    private cl_program build(String resource, String source, String options) {
-        long t0 = System.nanoTime();
-        cl_program p = clCreateProgramWithSource(context, 1, new String[]{source}, null, null);
-        try {
-            clBuildProgram(p, 1, new cl_device_id[]{deviceId}, options, null, null);
-        } catch (CLException e) {
-            throw new ClBuildException("OpenCL build of " + resource + " with '" + options + "' failed on " + name()
-                    + ":\n" + buildLog(p));
+    /**
+     * Releases the program built from {@code resource} with {@code defines} and every kernel made from it (a tuning
+     * candidate that lost). Work already queued keeps running: OpenCL defers the release until it is done.
+     */
+    public void release(String resource, Map<String, ?> defines) {
+        String options = ClPrograms.options(defines);
+        synchronized (kernels) {
+            kernels.entrySet().removeIf(e -> {
+                boolean match = e.getKey().startsWith(resource + "#") && e.getKey().endsWith("#" + options);
+                if (match) e.getValue().release();
+                return match;
+            });
+            programs.release(resource, options);
         }
-        Debug.log(1, String.format("compiled %s [%s] on %s in %.0f ms", resource, options, info.name(), (System.nanoTime() - t0) / 1e6));
-        return p;
-    }
-
-    private String buildLog(cl_program p) {
-        long[] size = new long[1];
-        clGetProgramBuildInfo(p, deviceId, CL_PROGRAM_BUILD_LOG, 0, null, size);
-        byte[] buf = new byte[(int) size[0]];
-        clGetProgramBuildInfo(p, deviceId, CL_PROGRAM_BUILD_LOG, buf.length, Pointer.to(buf), null);
-        return new String(buf, 0, Math.max(0, buf.length - 1), java.nio.charset.StandardCharsets.UTF_8);
     }
 
     @Override public String toString() { return id(); }

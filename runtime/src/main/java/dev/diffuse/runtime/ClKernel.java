@@ -13,11 +13,16 @@ import org.jocl.cl_mem;
  * object may be shared between threads. Argument mapping: {@link Tensor} -> its buffer (a sub-buffer for an
  * offset view), {@code Integer} -> int, {@code Long} -> long, {@code Float}/{@code Double} -> float,
  * {@link ClArg.Local} -> local memory.
+ *
+ * <p>In {@link StrictMode} every launch is checked against NVIDIA's limits: at most 1024 work-items per group and
+ * 48 KB of local memory (the kernel's static {@code __local} arrays plus its local arguments).
  */
 public final class ClKernel {
     private final ClDevice device;
     private final cl_kernel kernel;
     private final String name;
+    /** CL_KERNEL_LOCAL_MEM_SIZE before any local argument is set: the static {@code __local} arrays; -1 until asked. */
+    private long staticLocalBytes = -1;
 
     ClKernel(ClDevice device, cl_kernel kernel, String name) {
         this.device = device;
@@ -27,14 +32,36 @@ public final class ClKernel {
 
     public String name() { return name; }
 
+    /** Bytes of static {@code __local} memory the compiled kernel uses (CL_KERNEL_LOCAL_MEM_SIZE). */
+    public synchronized long staticLocalMemBytes() {
+        if (staticLocalBytes < 0) {
+            long[] v = new long[1];
+            clGetKernelWorkGroupInfo(kernel, device.deviceId(), CL_KERNEL_LOCAL_MEM_SIZE, Sizeof.cl_ulong, Pointer.to(v), null);
+            staticLocalBytes = v[0];
+        }
+        return staticLocalBytes;
+    }
+
+    synchronized void release() { clReleaseKernel(kernel); }
+
     /** 1-D launch over {@code n} work-items rounded up to a multiple of {@code wg}; kernels guard the tail. */
     public void launch1d(long n, int wg, Object... args) {
         long global = Math.max(wg, (n + wg - 1) / wg * wg);
         launch(new long[]{global}, new long[]{wg}, args);
     }
 
+    /**
+     * 2-D launch of {@code n0 x n1} work-items in work-groups of {@code wg0 x 1}, dim 0 rounded up to a multiple of
+     * {@code wg0}; kernels guard the tail. (An explicit group: left to PoCL, a CPU driver may pick groups so large that
+     * their private arrays overflow a worker thread's stack.)
+     */
+    public void launch2d(long n0, long n1, int wg0, Object... args) {
+        launch(new long[]{Math.max(wg0, (n0 + wg0 - 1) / wg0 * wg0), n1}, new long[]{wg0, 1}, args);
+    }
+
     /** Launch with explicit global and (nullable) local sizes. */
     public synchronized void launch(long[] global, long[] local, Object... args) {
+        if (StrictMode.enabled()) checkLimits(local, args);
         for (int i = 0; i < args.length; i++) setArg(i, args[i]);
         boolean profile = Debug.level() >= 2;
         cl_event ev = profile ? new cl_event() : null;
@@ -48,6 +75,25 @@ public final class ClKernel {
             Debug.log(2, String.format("launch %s global=%s local=%s %.3f ms", name,
                     java.util.Arrays.toString(global), java.util.Arrays.toString(local), (t1[0] - t0[0]) / 1e6));
         }
+    }
+
+    /** Strict mode: the work-group and its local memory must fit NVIDIA's limits (and the device's own). */
+    private void checkLimits(long[] local, Object[] args) {
+        ClDeviceInfo info = device.info();
+        if (local != null) {
+            long items = 1;
+            for (long l : local) items *= l;
+            long max = StrictMode.maxWorkGroup(info);
+            if (items > max)
+                throw new IllegalArgumentException("kernel " + name + ": work-group of " + items + " work-items "
+                        + java.util.Arrays.toString(local) + " exceeds " + max + " (NVIDIA's limit; strict mode); use a smaller work-group");
+        }
+        long bytes = staticLocalMemBytes();
+        for (Object a : args) if (a instanceof ClArg.Local l) bytes += l.bytes();
+        long max = StrictMode.maxLocalMemBytes(info);
+        if (bytes > max)
+            throw new IllegalArgumentException("kernel " + name + ": " + bytes + " bytes of local memory per work-group exceed "
+                    + max + " (48 KB on NVIDIA H100/H200; strict mode); use smaller tiles");
     }
 
     private void setArg(int i, Object a) {

@@ -54,6 +54,9 @@ public final class DiffuseServer implements AutoCloseable {
     private volatile boolean draining;
     private boolean shutDown;
 
+    /** Bodies up to this size are read before a refusal (see the constructor); 1 MiB. */
+    static final long TRANSPORT_BODY_LIMIT = 1 << 20;
+
     private DiffuseServer(DiffusionPipeline pipeline, ServerConfig config, ServerMetrics metrics, int maxQueued) {
         this.pipeline = pipeline;
         this.maxQueued = maxQueued;
@@ -64,7 +67,11 @@ public final class DiffuseServer implements AutoCloseable {
         ModelDocument model = new ModelDocument(pipeline, config, maxQueued);
         this.web = WebServer.builder()
                 .host(config.host()).port(config.port())
-                .maxPayloadSize(config.maxBodyBytes())
+                // The handler reads bodies up to TRANSPORT_BODY_LIMIT and answers 413 over maxBodyBytes itself: a server
+                // that refuses a body it has not read closes the connection with unread bytes, the kernel then resets
+                // it, and the client may lose the 413 answer (seen as "no bytes" in the client). Larger bodies still
+                // get the transport's 413.
+                .maxPayloadSize(Math.max(config.maxBodyBytes(), TRANSPORT_BODY_LIMIT))
                 .shutdownHook(false) // the owner calls shutdown() (the CLI on SIGTERM), which drains the queue first
                 .routing(r -> routes(r, model))
                 .build()

@@ -52,7 +52,11 @@ final class SamplesHandler {
         long retry = config.retryAfter().toSeconds();
         try {
             boolean png = req.headers().bestAccepted(MediaTypes.APPLICATION_JSON, PNG).map(PNG::equals).orElse(false);
-            SampleRequest asked = RequestJson.parse(req.content().as(byte[].class));
+            byte[] body = req.content().as(byte[].class);
+            if (body.length > config.maxBodyBytes())
+                throw new TooLarge("the request body has " + body.length + " bytes, over this server's limit of "
+                        + config.maxBodyBytes() + "; a sample request is a small JSON object");
+            SampleRequest asked = RequestJson.parse(body);
             if (asked.n() > config.maxImages())
                 throw new TooLarge("n = " + asked.n() + " is over this server's limit of " + config.maxImages()
                         + " images per request; ask for fewer and send several requests");

@@ -108,7 +108,7 @@ class ServerTest {
                 {"{\"eta\": 2}", "400", "eta must be in [0, 1]"},
                 {"{\"clip\": \"yes\"}", "400", "clip must be true or false"},
                 {"{\"n\": 17}", "413", "over this server's limit of 16"},
-                {"{\"n\": 1, \"pad\": \"" + "x".repeat(20_000) + "\"}", "413", ""},
+                {"{\"n\": 1, \"pad\": \"" + "x".repeat(20_000) + "\"}", "413", "over this server's limit of 16384"},
         };
         for (String[] c : cases) {
             HttpResponse<byte[]> r = Http.post(server, c[0], "application/json");

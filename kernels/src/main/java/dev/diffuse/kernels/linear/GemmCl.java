@@ -2,6 +2,7 @@ package dev.diffuse.kernels.linear;
 
 import java.util.Map;
 
+import dev.diffuse.kernels.tuning.Tunings;
 import dev.diffuse.runtime.ClDevice;
 import dev.diffuse.runtime.Tensor;
 
@@ -10,7 +11,8 @@ import dev.diffuse.runtime.Tensor;
  * values as defines, the launch sizes derive from them): {@link #SMALL} 64x64x16 tiles with 4x4 per work-item and
  * {@link #LARGE} 128x64x16 with 8x4, both (16, 16) = 256 work-items. LARGE halves the local-memory reads per FMA
  * of A and is used once it still gives at least {@value #LARGE_MIN_GROUPS} work-groups (2 per SM on an H100's
- * 132 SMs); smaller problems keep SMALL for more groups.
+ * 132 SMs); smaller problems keep SMALL for more groups. Those are the defaults; {@link GemmTuning} lets the tuner pick
+ * another tiling per shape and device.
  */
 final class GemmCl {
     static final String SRC = "dev/diffuse/kernels/linear.cl";
@@ -38,7 +40,8 @@ final class GemmCl {
 
     static void gemm(ClDevice c, Tensor cm, Tensor a, Tensor b, Tensor bias, boolean ta, boolean tb, float alpha,
                      float beta, int m, int n, int k) {
-        gemm(c, tiling(m, n), cm, a, b, bias, ta, tb, alpha, beta, m, n, k);
+        var p = Tunings.choose(c, GemmTuning.GEMM, GemmTuning.shape(m, n, k, ta, tb, bias != null));
+        gemm(c, GemmTuning.tiling(p), cm, a, b, bias, ta, tb, alpha, beta, m, n, k);
     }
 
     static void gemm(ClDevice c, Tiling t, Tensor cm, Tensor a, Tensor b, Tensor bias, boolean ta, boolean tb,

@@ -2,6 +2,7 @@ package dev.diffuse.models.consistency;
 
 import dev.diffuse.kernels.consistency.Consistency;
 import dev.diffuse.kernels.elementwise.Elementwise;
+import dev.diffuse.models.train.Chunks;
 import dev.diffuse.models.train.NetworkDenoiser;
 import dev.diffuse.models.train.TrainableModel;
 import dev.diffuse.runtime.Tensor;
@@ -17,6 +18,8 @@ public final class ConsistencyDenoiser implements NetworkDenoiser {
     private final float sigmaMin, sigmaData;
     private final Workspace ws;
     private final Tensor xin, net, sigma, t;
+    /** Rows past the first chunk go through aligned staging buffers (a view at an arbitrary row is no kernel argument). */
+    private final Chunks chunks;
 
     public ConsistencyDenoiser(TrainableModel model, double sigmaMin, double sigmaData) {
         this.model = model;
@@ -28,6 +31,7 @@ public final class ConsistencyDenoiser implements NetworkDenoiser {
         this.net = ws.tensor(mb, per);
         this.sigma = ws.tensor(mb);
         this.t = ws.tensor(mb);
+        this.chunks = new Chunks(model.device(), mb, per, per);
     }
 
     public ConsistencyDenoiser(TrainableModel model, ConsistencyConfig cfg) { this(model, cfg.sigmaMin(), cfg.sigmaData()); }
@@ -41,20 +45,21 @@ public final class ConsistencyDenoiser implements NetworkDenoiser {
         if (!((float) s >= sigmaMin) || level.scale() != 1)
             throw new IllegalArgumentException("consistency denoiser: needs a VE level (scale 1) with sigma >= sigma_min " + sigmaMin
                     + ", got " + level);
-        int n = x.dim(0), per = Math.toIntExact(x.numel() / n), mb = model.maxBatch();
-        int[] shape = x.shape();
+        int[] row = model.sampleShape();
         Elementwise.fill(sigma, (float) s);
         Elementwise.fill(t, (float) ConsistencyTrainer.timestep(s));
-        for (int first = 0; first < n; first += mb) {
-            int b = Math.min(mb, n - first);
-            shape[0] = b;
-            Tensor xs = x.view((long) first * per, shape), in = xin.view(0, shape), f = net.view(0, shape), sg = sigma.view(0, b);
+        chunks.run(out, x, null, null, row, row, (o, xs, unused1, unused2, b) -> {
+            int[] shape = xs.shape();
+            Tensor in = xin.view(0, shape), f = net.view(0, shape), sg = sigma.view(0, b);
             Consistency.input(in, xs, sg, sigmaData);
             model.forward(f, in, t.view(0, b), null);
-            Consistency.combine(out.view((long) first * per, shape), xs, f, sg, sigmaMin, sigmaData);
-        }
+            Consistency.combine(o, xs, f, sg, sigmaMin, sigmaData);
+        });
     }
 
     @Override
-    public void close() { ws.close(); }
+    public void close() {
+        chunks.close();
+        ws.close();
+    }
 }

@@ -67,7 +67,7 @@ public final class ConsistencyTrainer implements AutoCloseable {
     private final ConsistencyConfig cfg;
     private final Workspace ws;
     private final Tensor target, backup, m, v, x0, xa, xb, xin, net, fOn, fTg, dNet, meta, sOn, sTg, tOn, tTg, loss, lossSum, norm, normSum, clip;
-    private final int batch, per;
+    private final int batch, per, metaStride;
     private final float[] hostX, hostMeta, hostZ, hostXa, hostXb;
     private final int[] idx;
     private int step, lossCount;
@@ -123,11 +123,13 @@ public final class ConsistencyTrainer implements AutoCloseable {
         System.arraycopy(data.sampleShape(), 0, shape, 1, shape.length - 1);
         x0 = ws.tensor(shape); xa = ws.tensor(shape); xb = ws.tensor(shape); xin = ws.tensor(shape); net = ws.tensor(shape);
         fOn = ws.tensor(shape); fTg = ws.tensor(shape); dNet = ws.tensor(shape);
-        meta = ws.tensor(4, batch);
-        sOn = meta.view(0, batch); sTg = meta.view(batch, batch); tOn = meta.view(2L * batch, batch); tTg = meta.view(3L * batch, batch);
+        metaStride = dev.diffuse.models.train.Trainer.alignedStride(batch); // rows are kernel arguments: aligned sub-buffers
+        meta = ws.tensor(4, metaStride);
+        sOn = meta.view(0, batch); sTg = meta.view(metaStride, batch);
+        tOn = meta.view(2L * metaStride, batch); tTg = meta.view(3L * metaStride, batch);
         loss = ws.tensor(1); lossSum = ws.tensor(1); norm = ws.tensor(1); normSum = ws.tensor(1); clip = ws.tensor(1);
         hostX = new float[batch * per];
-        hostMeta = new float[4 * batch];
+        hostMeta = new float[4 * metaStride];
         idx = new int[batch];
         hostZ = teacher == null ? null : new float[batch * per];
         hostXa = teacher == null ? null : new float[batch * per];
@@ -232,9 +234,9 @@ public final class ConsistencyTrainer implements AutoCloseable {
             }
             double hi = cfg.sigma(i + 1, n), lo = cfg.sigma(i, n);
             hostMeta[b] = (float) hi;
-            hostMeta[batch + b] = (float) lo;
-            hostMeta[2 * batch + b] = (float) timestep(hi);
-            hostMeta[3 * batch + b] = (float) timestep(lo);
+            hostMeta[metaStride + b] = (float) lo;
+            hostMeta[2 * metaStride + b] = (float) timestep(hi);
+            hostMeta[3 * metaStride + b] = (float) timestep(lo);
         }
         data.fill(idx, hostX, null);
         x0.upload(hostX);
@@ -284,7 +286,7 @@ public final class ConsistencyTrainer implements AutoCloseable {
         Philox.normals(seed, 4L * k + 2, 0, hostZ, 0, batch * per);
         double[] x = new double[per], d0 = new double[per], x1 = new double[per], d1 = new double[per];
         for (int b = 0; b < batch; b++) {
-            double hi = hostMeta[b], lo = hostMeta[batch + b];
+            double hi = hostMeta[b], lo = hostMeta[metaStride + b];
             for (int i = 0; i < per; i++) {
                 x[i] = hostX[b * per + i] + hi * hostZ[b * per + i];
                 hostXa[b * per + i] = (float) x[i];

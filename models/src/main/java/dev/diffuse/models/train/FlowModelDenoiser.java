@@ -17,6 +17,8 @@ public final class FlowModelDenoiser implements NetworkDenoiser, ConditionalDeno
     private final TrainableModel model;
     private final Workspace ws;
     private final Tensor t, y;
+    /** Rows past the first chunk go through aligned staging buffers (a view at an arbitrary row is no kernel argument). */
+    private final Chunks chunks;
     private int label = -1;
 
     public FlowModelDenoiser(TrainableModel model) {
@@ -24,6 +26,8 @@ public final class FlowModelDenoiser implements NetworkDenoiser, ConditionalDeno
         this.ws = new Workspace(model.device(), "flow model denoiser", 8L * model.maxBatch() + 8192);
         this.t = ws.tensor(model.maxBatch());
         this.y = ws.tensor(model.maxBatch());
+        long per = Tensor.numel(model.sampleShape());
+        this.chunks = new Chunks(model.device(), model.maxBatch(), per, per);
     }
 
     /** Condition every row on class {@code k}; -1 (default) for none. */
@@ -56,17 +60,15 @@ public final class FlowModelDenoiser implements NetworkDenoiser, ConditionalDeno
         if (!(ft >= 0 && ft <= 1))
             throw new IllegalArgumentException("flow model denoiser: flow time must be in [0, 1] (0 noise, 1 data), got " + ft
                     + "; sample with flow-euler or flow-heun");
-        int n = x.dim(0), per = Math.toIntExact(x.numel() / n), mb = model.maxBatch();
-        int[] shape = x.shape();
+        int[] row = model.sampleShape();
         Elementwise.fill(t, (float) (TrainConfig.FLOW_TIME_SCALE * ft));
-        for (int first = 0; first < n; first += mb) {
-            int b = Math.min(mb, n - first);
-            shape[0] = b;
-            Tensor lab = labels == null ? null : perRow ? labels.view(first, b) : labels.view(0, b);
-            model.forward(out.view((long) first * per, shape), x.view((long) first * per, shape), t.view(0, b), lab);
-        }
+        chunks.run(out, x, perRow ? labels : null, null, row, row, (o, xin, lab, unused, b) ->
+                model.forward(o, xin, t.view(0, b), perRow ? lab : labels == null ? null : labels.view(0, b)));
     }
 
     @Override
-    public void close() { ws.close(); }
+    public void close() {
+        chunks.close();
+        ws.close();
+    }
 }

@@ -17,19 +17,21 @@ final class FlowTimes {
 
     private FlowTimes() {}
 
-    /** meta is the trainer's (4, B) block; rows 2 and 3 are left as they are. */
+    /** meta is the trainer's (4, stride) block, stride >= batch; rows 2 and 3 are left as they are. */
     static void draw(Tensor meta, int batch, long seed, long stream, float scale) {
-        if (meta.numel() < 2L * batch) throw new IllegalArgumentException("flow times: meta " + meta + " must hold at least 2 x " + batch + " values");
+        long stride = meta.numel() / 4;
+        if (meta.numel() % 4 != 0 || stride < batch)
+            throw new IllegalArgumentException("flow times: meta " + meta + " must be a (4, stride) block with stride >= " + batch);
         switch (meta.device()) {
             case JavaDevice j -> {
                 var s = meta.segment();
                 for (int b = 0; b < batch; b++) {
                     float u = Philox.uniform(seed, stream, b);
                     s.setAtIndex(ValueLayout.JAVA_FLOAT, b, scale * u);
-                    s.setAtIndex(ValueLayout.JAVA_FLOAT, batch + b, u);
+                    s.setAtIndex(ValueLayout.JAVA_FLOAT, stride + b, u);
                 }
             }
-            case ClDevice c -> c.kernel(SRC, "flow_times").launch1d(batch, 64, meta, batch, seed, stream, scale);
+            case ClDevice c -> c.kernel(SRC, "flow_times").launch1d(batch, 64, meta, batch, (int) stride, seed, stream, scale);
         }
     }
 

@@ -68,7 +68,8 @@ public final class Trainer implements AutoCloseable {
     private final Tensor x0, xt, eps, out, dOut, meta, tT, aT, sT, labelsT, loss, lossSum, norm, normSum, clip;
     private Tensor backup;
     private final Tensor devData, devLabels, devSqrtAb, devSqrtOneMinusAb; // null on the host path
-    private final int batch, perSample;
+    /** Row stride of meta: each row starts on a {@link Workspace#SLAB_ALIGN_BYTES} boundary, as each is a kernel argument of its own. */
+    private final int batch, perSample, metaStride;
     private final int[] idx;
     private final float[] hostX, hostMeta, hostLabels;
     int step;
@@ -140,11 +141,12 @@ public final class Trainer implements AutoCloseable {
         eps = ws.tensor(shape);
         out = ws.tensor(shape);
         dOut = ws.tensor(shape);
-        meta = ws.tensor(4, batch);
+        metaStride = alignedStride(batch);
+        meta = ws.tensor(4, metaStride);
         tT = meta.view(0, batch);
-        aT = meta.view(batch, batch);
-        sT = meta.view(2L * batch, batch);
-        labelsT = meta.view(3L * batch, batch);
+        aT = meta.view(metaStride, batch);
+        sT = meta.view(2L * metaStride, batch);
+        labelsT = meta.view(3L * metaStride, batch);
         loss = ws.tensor(1);
         lossSum = ws.tensor(1);
         norm = ws.tensor(1);
@@ -152,7 +154,7 @@ public final class Trainer implements AutoCloseable {
         clip = ws.tensor(1);
         idx = new int[batch];
         hostX = new float[batch * perSample];
-        hostMeta = new float[4 * batch];
+        hostMeta = new float[4 * metaStride];
         hostLabels = new float[batch];
         if (onDevice) {
             if (!(model.device() instanceof ClDevice))
@@ -287,7 +289,7 @@ public final class Trainer implements AutoCloseable {
         int n = sqrtAb.length;
         if (devData != null) {
             ((ClDevice) model.device()).kernel(BATCH_SRC, "prepare_batch").launch1d((long) batch * perSample, 256,
-                    x0, meta, devData, devLabels, devSqrtAb, devSqrtOneMinusAb, batch, perSample, (long) data.size(), n,
+                    x0, meta, devData, devLabels, devSqrtAb, devSqrtOneMinusAb, batch, metaStride, perSample, (long) data.size(), n,
                     seed, (long) t, 1, dropBelow, nullClass);
         } else {
             prepareHostBatch(seed, t, n);
@@ -321,18 +323,28 @@ public final class Trainer implements AutoCloseable {
             idx[i] = batchIndex(seed, t, i, data.size());
             int ts = timestep(seed, t, i, n);
             hostMeta[i] = ts;
-            hostMeta[batch + i] = sqrtAb[ts];
-            hostMeta[2 * batch + i] = sqrtOneMinusAb[ts];
+            hostMeta[metaStride + i] = sqrtAb[ts];
+            hostMeta[2 * metaStride + i] = sqrtOneMinusAb[ts];
         }
         data.fill(idx, hostX, hostLabels);
         for (int i = 0; nullClass >= 0 && i < batch; i++)
             if (labelDropped(seed, t, i, dropBelow)) hostLabels[i] = nullClass;
-        System.arraycopy(hostLabels, 0, hostMeta, 3 * batch, batch);
+        System.arraycopy(hostLabels, 0, hostMeta, 3 * metaStride, batch);
         x0.upload(hostX);
         meta.upload(hostMeta);
     }
 
-    /** The batch (x0) and meta block (t, a, s, labels) of the last step, for tests. */
+    /**
+     * A row length of at least {@code n} floats that keeps every row of a (rows, stride) block on a
+     * {@link Workspace#SLAB_ALIGN_BYTES} boundary: OpenCL sub-buffers must start on CL_DEVICE_MEM_BASE_ADDR_ALIGN
+     * (512 bytes on NVIDIA), so rows at byte offsets of 4 x batch would fail there for most batch sizes.
+     */
+    public static int alignedStride(int n) {
+        int a = Workspace.SLAB_ALIGN_BYTES / 4;
+        return (n + a - 1) / a * a;
+    }
+
+    /** The batch (x0) and meta block (t, a, s, labels; rows {@code alignedStride(batch)} apart) of the last step, for tests. */
     float[][] lastBatch() { return new float[][]{x0.toArray(), meta.toArray()}; }
 
     /** diffusers EMAModel.get_decay without warm-up option: min(decay, (1 + k) / (10 + k)) with k = t - 1. */

@@ -8,7 +8,8 @@
 //     t_b = (word b of stream 4*step + 1) mod n_t;  meta = [t_b, sqrt_ab[t_b], sqrt_1m_ab[t_b], labels[idx_b] or 0]
 //   label dropout (classifier-free guidance training): the label becomes null_class when word b of stream
 //   4*step + 3 is below drop_below (= p * 2^32; 0 never drops)
-// Layout: data (size, per_sample) row-major floats, labels (size), tables (n_t), meta rows t | a | s | label.
+// Layout: data (size, per_sample) row-major floats, labels (size), tables (n_t), meta rows t | a | s | label, each
+// meta_stride floats long (>= B; rows start on aligned boundaries because each row is a kernel argument of its own).
 // Launch: 1-D over B * per_sample work-items rounded up to WG; each computes one Philox block (cheap next to the
 // gather's memory traffic). No tuning constants besides WG.
 // @include dev/diffuse/runtime/philox.cl
@@ -19,7 +20,7 @@ static inline uint philox_word(uint4 w, int lane) {
 
 __kernel void prepare_batch(__global float* x0, __global float* meta, __global const float* data,
                             __global const float* labels, __global const float* sqrt_ab, __global const float* sqrt_1m_ab,
-                            const int batch, const int per_sample, const long size, const int n_t,
+                            const int batch, const int meta_stride, const int per_sample, const long size, const int n_t,
                             const ulong seed, const ulong step, const int has_labels,
                             const long drop_below, const int null_class) {
     long i = get_global_id(0);
@@ -36,13 +37,13 @@ __kernel void prepare_batch(__global float* x0, __global float* meta, __global c
         uint4 tw = philox_block(seed, 4ul * step + 1ul, (ulong)b >> 2);
         int t = (int)(philox_word(tw, b & 3) % (uint)n_t);
         meta[b] = (float)t;
-        meta[batch + b] = sqrt_ab[t];
-        meta[2 * batch + b] = sqrt_1m_ab[t];
+        meta[meta_stride + b] = sqrt_ab[t];
+        meta[2 * meta_stride + b] = sqrt_1m_ab[t];
         float label = has_labels ? labels[idx] : 0.0f;
         if (drop_below > 0) {
             uint4 dw = philox_block(seed, 4ul * step + 3ul, (ulong)b >> 2);
             if ((long)philox_word(dw, b & 3) < drop_below) label = (float)null_class;
         }
-        meta[3 * batch + b] = label;
+        meta[3 * meta_stride + b] = label;
     }
 }
