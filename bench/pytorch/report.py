@@ -3,7 +3,12 @@
 time (median over rounds), GFLOP/s or GB/s, share of the measured peak (the Java device's roofline: FMA rate, copy
 bandwidth of the op's working set) and PyTorch time / Diffuse time.
 
-    /usr/bin/python3 bench/pytorch/report.py bench-out/side-by-side
+    /usr/bin/python3 bench/pytorch/report.py bench-out/side-by-side [--nominal 333e9,21.6e9]
+
+With a "baseline" engine in the folder (side_by_side.sh --baseline DIR: an older Diffuse build) the table gets its
+column and baseline time / Diffuse time. --nominal FLOPS,BYTES adds each rate's share of a nominal peak (e.g. the
+datasheet FP32 rate and a copy bandwidth measured elsewhere) beside the share of the measured one. --best takes each
+engine's fastest round instead of the median (on a loaded machine the least disturbed round; noise only adds time).
 """
 import glob
 import json
@@ -60,14 +65,36 @@ def fmt_time(ms):
     return f"{ms / 1e3:.2f} s" if ms >= 1000 else f"{ms:.3g} ms" if ms >= 1 else f"{ms * 1e3:.0f} us"
 
 
+NOMINAL = None   # (FLOP/s, bytes/s) from --nominal
+
+
 def cell(ms, work, unit, ceiling):
     rate = work / (ms / 1e3)
     what = f"{rate / 1e9:.1f} GFLOP/s" if unit == "FLOP" else f"{rate / 1e9:.1f} GB/s"
-    return f"{fmt_time(ms)} ({what}, {100 * rate / ceiling:.1f}%)"
+    nominal = ""
+    if NOMINAL:
+        nominal = f"; {100 * rate / NOMINAL[0 if unit == 'FLOP' else 1]:.1f}% of nominal"
+    return f"{fmt_time(ms)} ({what}, {100 * rate / ceiling:.1f}%{nominal})"
+
+
+PICK = statistics.median   # min with --best
+
+
+def median_ms(runs):
+    return PICK(d["ms"] for d in runs)
 
 
 def main():
-    folder = sys.argv[1] if len(sys.argv) > 1 else "bench-out/side-by-side"
+    global NOMINAL, PICK
+    args = sys.argv[1:]
+    if "--best" in args:
+        PICK = min
+        args.remove("--best")
+    if "--nominal" in args:
+        i = args.index("--nominal")
+        NOMINAL = tuple(float(v) for v in args[i + 1].split(","))
+        del args[i:i + 2]
+    folder = args[0] if args else "bench-out/side-by-side"
     cases, peaks, samples = load(folder)
     if peaks is None:
         sys.exit(f"{folder}: no diffuse peaks line; run side_by_side.sh first")
@@ -76,32 +103,45 @@ def main():
     out = [f"Machine peaks (measured by diffuse on {peaks['device']}): FP32 {peaks['flops'] / 1e9:.0f} GFLOP/s "
            f"(FMA rate on 1, 2, ... threads: {fma}), copy {peaks['bytes'] / 1e9:.1f} GB/s at 512 MB "
            f"({curve} GB/s by working set).",
-           "Peaks: the best of the rooflines measured during the run. Time: median over rounds; in brackets the rate and its "
-           "share of the peak (FLOP/s of the FMA rate; bytes of the copy bandwidth of the op's working set).", "",
-           "| work | Diffuse (Java device) | PyTorch 1.13 (2 threads) | PyTorch / Diffuse |", "|---|---|---|---|"]
+           "Peaks: the best of the rooflines measured during the run. Time: " + ("fastest round" if PICK is min else "median over rounds") + "; in brackets the rate and its "
+           "share of the peak (FLOP/s of the FMA rate; bytes of the copy bandwidth of the op's working set)"
+           + (f"; nominal peaks {NOMINAL[0] / 1e9:.0f} GFLOP/s, {NOMINAL[1] / 1e9:.1f} GB/s." if NOMINAL else "."), ""]
+    has_base = any(eng == "baseline" for eng, _ in cases)
+    if has_base:
+        out += ["| work | Diffuse (Java device) | Diffuse baseline | PyTorch 1.13 (2 threads) | PyTorch / Diffuse | baseline / Diffuse |",
+                "|---|---|---|---|---|---|"]
+    else:
+        out += ["| work | Diffuse (Java device) | PyTorch 1.13 (2 threads) | PyTorch / Diffuse |", "|---|---|---|---|"]
     for key, label in ROWS:
         j, t = cases.get(("diffuse", key)), cases.get(("torch", key))
         if not j:
             continue
-        jm = statistics.median(d["ms"] for d in j)
+        jm = median_ms(j)
         work, unit = j[0]["work"], j[0]["unit"]
         peak = ceiling(peaks, unit, work)
         lab = f"{label} ({work / 1e9:.1f} GFLOP)" if unit == "FLOP" and work > 1e10 else label
         tcell, ratio = "-", "-"
         if t:
-            tm = statistics.median(d["ms"] for d in t)
+            tm = median_ms(t)
             tcell, ratio = cell(tm, work, unit, peak), f"{tm / jm:.2f}"
             for (eng, name), v in cases.items():   # variants such as gemm_512:onednn
                 if eng == "torch" and name.startswith(key + ":"):
-                    vm = statistics.median(d["ms"] for d in v)
+                    vm = median_ms(v)
                     tcell += f"; {name.split(':', 1)[1]}: {cell(vm, work, unit, peak)}"
                     ratio += f"; {name.split(':', 1)[1]}: {vm / jm:.2f}"
-        out.append(f"| {lab} | {cell(jm, work, unit, peak)} | {tcell} | {ratio} |")
+        if has_base:
+            b = cases.get(("baseline", key))
+            bcell, bratio = (cell(median_ms(b), work, unit, peak), f"{median_ms(b) / jm:.2f}") if b else ("-", "-")
+            out.append(f"| {lab} | {cell(jm, work, unit, peak)} | {bcell} | {tcell} | {ratio} | {bratio} |")
+        else:
+            out.append(f"| {lab} | {cell(jm, work, unit, peak)} | {tcell} | {ratio} |")
     if samples.get("diffuse") and samples.get("torch"):
         js, ts = samples["diffuse"], samples["torch"]
         jw, tw = statistics.median(d["seconds"] for d in js), statistics.median(d["seconds"] for d in ts)
         jr, tr = max(d["rss_mb"] for d in js), max(d["rss_mb"] for d in ts)
-        out.append(f"| `sample --steps 25 --n 64` (DDIM), whole process | {jw:.1f} s, {jr:.0f} MB RSS | {tw:.1f} s, {tr:.0f} MB RSS | {tw / jw:.2f} |")
+        base = " - |" if has_base else ""
+        out.append(f"| `sample --steps 25 --n 64` (DDIM), whole process | {jw:.1f} s, {jr:.0f} MB RSS |{base} {tw:.1f} s, {tr:.0f} MB RSS | {tw / jw:.2f} |"
+                   + (" - |" if has_base else ""))
     rounds = max((len(v) for v in cases.values()), default=0)
     out.append("")
     out.append(f"{rounds} round(s); files in {folder}.")

@@ -30,7 +30,7 @@ public class LinearBench {
     @Param({"java", "cl"})
     public String device;
 
-    @Param({"256x256x256", "128x512x128", "12544x64x64", "32768x256x256"})
+    @Param({"256x256x256", "512x512x512", "128x512x128", "12544x64x64", "32768x256x256"})
     public String shape;
 
     private Device d;

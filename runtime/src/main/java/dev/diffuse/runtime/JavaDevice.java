@@ -2,12 +2,11 @@ package dev.diffuse.runtime;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.util.concurrent.ForkJoinPool;
-import java.util.stream.IntStream;
 
 /**
- * The pure-Java device: off-heap {@link MemorySegment}s, work spread over the common fork-join pool. It runs
- * everywhere and its ops are the reference every OpenCL kernel is tested against.
+ * The pure-Java device: off-heap {@link MemorySegment}s, work spread over a persistent {@link WorkerPool} of
+ * {@code -Ddiffuse.threads} threads (default: the available processors). It runs everywhere and its ops are the
+ * reference every OpenCL kernel is tested against.
  */
 public final class JavaDevice implements Device {
     static final JavaDevice INSTANCE = new JavaDevice();
@@ -23,19 +22,40 @@ public final class JavaDevice implements Device {
         return "Java " + Runtime.version() + " (" + threads() + " threads, Vector API)";
     }
 
-    /** Number of worker threads the fast paths split work over. */
-    public int threads() { return ForkJoinPool.getCommonPoolParallelism() + 1; }
+    /** Number of threads the fast paths split work over (the calling thread included). */
+    public int threads() { return pool().threads(); }
 
     /**
-     * Runs {@code body(chunk)} for chunk = 0..chunks-1 in parallel. Each chunk's work is fixed by its index, so
-     * results do not depend on scheduling.
+     * Runs {@code body(chunk)} for chunk = 0..chunks-1 in parallel and returns when all are done. Each chunk's work
+     * must be fixed by its index (and write outputs no other chunk writes), so results do not depend on scheduling.
+     * A call from inside a chunk, or while another thread's loop runs, runs its chunks on the calling thread.
      */
     public void parallelFor(int chunks, java.util.function.IntConsumer body) {
-        if (chunks <= 1) {
-            if (chunks == 1) body.accept(0);
-            return;
+        pool().run(chunks, body);
+    }
+
+    private volatile WorkerPool pool;
+
+    /** The pool, started on first use (a process that never computes on the Java device starts no threads). */
+    private WorkerPool pool() {
+        WorkerPool p = pool;
+        if (p != null) return p;
+        synchronized (this) {
+            if (pool == null) pool = new WorkerPool(threadCount());
+            return pool;
         }
-        IntStream.range(0, chunks).parallel().forEach(body);
+    }
+
+    private static int threadCount() {
+        String p = System.getProperty("diffuse.threads");
+        if (p == null || p.isBlank()) return Runtime.getRuntime().availableProcessors();
+        try {
+            int n = Integer.parseInt(p.trim());
+            if (n >= 1) return n;
+        } catch (NumberFormatException ignored) {
+            // fall through to the error
+        }
+        throw new IllegalArgumentException("-Ddiffuse.threads=" + p + ": expected a positive thread count, e.g. 2");
     }
 
     @Override

@@ -57,6 +57,77 @@ public final class Attention {
         }
     }
 
+    /**
+     * {@link #forward} on channel-first tensors, the layout a 1x1 convolution writes: q, k, v and o are (B, heads * D, N)
+     * or (B, heads * D, H, W) with N = H * W tokens (head h is channels h*D..h*D+D-1), lse is (B, heads, N). Equal to
+     * {@code headsToChannels(o, forward(channelsToHeads(q), channelsToHeads(k), channelsToHeads(v)))} without the four
+     * transposes: "transposes + attention" fused (5 -> 1 passes). On the Java device it is the same computation as
+     * {@link #forward} (bit-identical); OpenCL composes the transposes and the token-major kernel.
+     */
+    public static void forwardChannels(Tensor o, Tensor lse, Tensor q, Tensor k, Tensor v, int heads, float scale) {
+        String op = "attention forwardChannels";
+        int[] s = channelsShape(op, q, heads);
+        for (Tensor t : new Tensor[]{k, v, o}) Checks.shape(op, "q, k, v and o (B, heads * D, tokens...)", t, q.shape());
+        Checks.shape(op, "lse", lse, s[0], s[1], s[2]);
+        if (s[3] > MAX_HEAD_DIM) throw new IllegalArgumentException(op + ": head dim D = " + s[3] + " exceeds " + MAX_HEAD_DIM);
+        switch (Checks.sameDevice(op, o, lse, q, k, v)) {
+            case JavaDevice j -> AttentionJava.forwardChannels(j, o, lse, q, k, v, s, scale);
+            case ClDevice c -> forwardChannelsComposed(o, lse, q, k, v, s, scale);
+        }
+    }
+
+    /**
+     * {@link #backward} on channel-first tensors (see {@link #forwardChannels}): dq, dk, dv written, delta (B, heads, N)
+     * overwritten. The VJP of {@link #forwardChannels}.
+     */
+    public static void backwardChannels(Tensor dq, Tensor dk, Tensor dv, Tensor dO, Tensor q, Tensor k, Tensor v,
+                                        Tensor o, Tensor lse, Tensor delta, int heads, float scale) {
+        String op = "attention backwardChannels";
+        int[] s = channelsShape(op, q, heads);
+        for (Tensor t : new Tensor[]{k, v, o, dO, dq, dk, dv})
+            Checks.shape(op, "every (B, heads * D, tokens...) tensor", t, q.shape());
+        Checks.shape(op, "lse", lse, s[0], s[1], s[2]);
+        Checks.shape(op, "delta", delta, s[0], s[1], s[2]);
+        if (s[3] > MAX_HEAD_DIM) throw new IllegalArgumentException(op + ": head dim D = " + s[3] + " exceeds " + MAX_HEAD_DIM);
+        switch (Checks.sameDevice(op, dq, dk, dv, dO, q, k, v, o, lse, delta)) {
+            case JavaDevice j -> AttentionJava.backwardChannels(j, dq, dk, dv, dO, q, k, v, o, lse, delta, s, scale);
+            case ClDevice c -> backwardChannelsComposed(dq, dk, dv, dO, q, k, v, o, lse, delta, s, scale);
+        }
+    }
+
+    /** OpenCL: {@link #forwardChannels} as transposes into temporaries around {@link #forward}. */
+    private static void forwardChannelsComposed(Tensor o, Tensor lse, Tensor q, Tensor k, Tensor v, int[] s, float scale) {
+        int heads = s[1];
+        try (Tensor qh = Tensor.allocate(q.device(), s); Tensor kh = Tensor.allocate(q.device(), s);
+             Tensor vh = Tensor.allocate(q.device(), s); Tensor oh = Tensor.allocate(q.device(), s)) {
+            channelsToHeads(qh, q, heads);
+            channelsToHeads(kh, k, heads);
+            channelsToHeads(vh, v, heads);
+            forward(oh, lse, qh, kh, vh, scale);
+            headsToChannels(o, oh, heads);
+        }
+    }
+
+    /** OpenCL: {@link #backwardChannels} as transposes into temporaries around {@link #backward}. */
+    private static void backwardChannelsComposed(Tensor dq, Tensor dk, Tensor dv, Tensor dO, Tensor q, Tensor k, Tensor v,
+                                                 Tensor o, Tensor lse, Tensor delta, int[] s, float scale) {
+        int heads = s[1];
+        var dev = q.device();
+        try (Tensor qh = Tensor.allocate(dev, s); Tensor kh = Tensor.allocate(dev, s); Tensor vh = Tensor.allocate(dev, s);
+             Tensor oh = Tensor.allocate(dev, s); Tensor doh = Tensor.allocate(dev, s); Tensor dqh = Tensor.allocate(dev, s);
+             Tensor dkh = Tensor.allocate(dev, s); Tensor dvh = Tensor.allocate(dev, s)) {
+            channelsToHeads(qh, q, heads);
+            channelsToHeads(kh, k, heads);
+            channelsToHeads(vh, v, heads);
+            channelsToHeads(oh, o, heads);
+            channelsToHeads(doh, dO, heads);
+            backward(dqh, dkh, dvh, doh, qh, kh, vh, oh, lse, delta, scale);
+            headsToChannels(dq, dqh, heads);
+            headsToChannels(dk, dkh, heads);
+            headsToChannels(dv, dvh, heads);
+        }
+    }
+
     /** {@link #backward} with a temporary delta tensor (OpenCL defers freeing it until the queued kernels ran). */
     public static void backward(Tensor dq, Tensor dk, Tensor dv, Tensor dO, Tensor q, Tensor k, Tensor v,
                                 Tensor o, Tensor lse, float scale) {

@@ -3,7 +3,9 @@ package dev.diffuse.kernels.attention;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
-import dev.diffuse.kernels.linear.ArrayGemm;
+import dev.diffuse.kernels.cpu.AttentionBackward;
+import dev.diffuse.kernels.cpu.AttentionForward;
+import dev.diffuse.kernels.cpu.Scratch;
 import dev.diffuse.runtime.JavaDevice;
 import dev.diffuse.runtime.Tensor;
 
@@ -12,10 +14,9 @@ import dev.diffuse.runtime.Tensor;
  * <ul>
  *   <li>{@link #referenceForward} / {@link #referenceBackward}: the spec, in double, on arrays, with the N x N
  *       score matrix materialised (scores, softmax, matmul) per (batch, head).</li>
- *   <li>{@link #forward} / {@link #backward}: the Java device path, float, one parallel chunk per (batch, head):
- *       the head's Q, K, V, dO are copied into heap arrays and the N x N score matrix is materialised per chunk
- *       (N <= 196 in the U-Nets: 150 KB), so every product is a register-blocked {@link ArrayGemm} call; the
- *       backward recomputes P from L like the OpenCL one. Each output is one fixed-order sum (deterministic).</li>
+ *   <li>{@link #forward} / {@link #backward}: the Java device path on the CPU engine, float: flash-style blocks
+ *       with an online softmax ({@link AttentionForward}), the backward recomputing P from L like the OpenCL one
+ *       ({@link AttentionBackward}). Each output is one fixed-order sum (deterministic, thread-count independent).</li>
  * </ul>
  */
 final class AttentionJava {
@@ -86,102 +87,30 @@ final class AttentionJava {
 
     // ------------------------------------------------------------------ Java device path (float)
 
-    /** Copies n x d floats of (b, h) slice {@code off} into a heap array. */
-    private static float[] load(MemorySegment s, int off, int len) {
-        float[] a = new float[len];
-        MemorySegment.copy(s, F, 4L * off, a, 0, len);
-        return a;
-    }
-
-    /** t (cols x rows) = a (rows x cols) transposed. */
-    private static float[] transposed(float[] a, int rows, int cols) {
-        float[] t = new float[rows * cols];
-        for (int r = 0; r < rows; r++)
-            for (int c = 0; c < cols; c++) t[c * rows + r] = a[r * cols + c];
-        return t;
-    }
-
-    /**
-     * One chunk per (batch, head), all in heap arrays: S = Q K^T (n x n, one GEMM), row softmax with the running
-     * max, O = (E V) / rowsum(E) with E_ij = exp(scale S_ij - max_i) (one GEMM; dividing after the sum keeps O
-     * exactly normalised, which the backward's delta = dO . O relies on at large scores);
-     * lse_i = max_i + log sum_j E_ij.
-     */
+    /** Flash-style forward on the CPU engine ({@link AttentionForward}), reading and writing the tensors in place. */
     static void forward(JavaDevice dev, Tensor o, Tensor lse, Tensor q, Tensor k, Tensor v, float scale) {
-        int bh = q.dim(0) * q.dim(1), n = q.dim(2), d = q.dim(3), nd = n * d;
-        MemorySegment os = o.segment(), ls = lse.segment(), qs = q.segment(), ks = k.segment(), vs = v.segment();
-        dev.parallelFor(bh, h -> {
-            int b = h * nd;
-            float[] qa = load(qs, b, nd), kt = transposed(load(ks, b, nd), n, d), va = load(vs, b, nd);
-            float[] p = new float[n * n], oa = new float[nd], la = new float[n];
-            ArrayGemm.gemm(n, n, d, qa, 0, d, kt, 0, n, p, 0, n);
-            float[] sum = new float[n];
-            softmaxRows(p, la, n, scale, sum);
-            ArrayGemm.gemm(n, d, n, p, 0, n, va, 0, d, oa, 0, d);
-            for (int i = 0; i < n; i++)
-                for (int e = 0; e < d; e++) oa[i * d + e] /= sum[i];
-            MemorySegment.copy(oa, 0, os, F, 4L * b, nd);
-            MemorySegment.copy(la, 0, ls, F, 4L * h * n, n);
-        });
+        AttentionForward.forward(dev, o.segment(), lse.segment(), q.segment(), k.segment(), v.segment(),
+                q.dim(0) * q.dim(1), q.dim(2), q.dim(3), scale, false);
     }
 
-    /** p holds S = Q K^T (n x n); replaces it by E_ij = exp(scale S_ij - max_i), writes sum_j E_ij and lse_i. */
-    private static void softmaxRows(float[] p, float[] lse, int n, float scale, float[] sums) {
-        for (int i = 0, r = 0; i < n; i++, r += n) {
-            float max = Float.NEGATIVE_INFINITY;
-            for (int j = 0; j < n; j++) max = Math.max(max, scale * p[r + j]);
-            float sum = 0f;
-            for (int j = 0; j < n; j++) {
-                float e = (float) Math.exp(scale * p[r + j] - max);
-                p[r + j] = e;
-                sum += e;
-            }
-            sums[i] = sum;
-            lse[i] = max + (float) Math.log(sum);
-        }
+    /** {@link Attention#forwardChannels}: the same CPU-engine forward on channel-first blocks; s = (B, heads, N, D). */
+    static void forwardChannels(JavaDevice dev, Tensor o, Tensor lse, Tensor q, Tensor k, Tensor v, int[] s, float scale) {
+        AttentionForward.forward(dev, o.segment(), lse.segment(), q.segment(), k.segment(), v.segment(), s[0] * s[1],
+                s[2], s[3], scale, true);
     }
 
-    /**
-     * One chunk per (batch, head): P recomputed from lse (S = Q K^T, one GEMM), dP = dO V^T, delta_i = dO_i . O_i,
-     * dS = P (dP - delta), then dQ = scale dS K, dK = scale dS^T Q, dV = P^T dO (three GEMMs).
-     */
+    /** {@link Attention#backwardChannels}: the CPU-engine backward on channel-first blocks; s = (B, heads, N, D). */
+    static void backwardChannels(JavaDevice dev, Tensor dq, Tensor dk, Tensor dv, Tensor dO, Tensor q, Tensor k, Tensor v,
+                                 Tensor o, Tensor lse, Tensor delta, int[] s, float scale) {
+        AttentionBackward.backward(dev, dq.segment(), dk.segment(), dv.segment(), dO.segment(), q.segment(), k.segment(),
+                v.segment(), o.segment(), lse.segment(), delta.segment(), s[0] * s[1], s[2], s[3], scale, true);
+    }
+
+    /** Backward on the CPU engine ({@link AttentionBackward}), reading and writing the tensors in place. */
     static void backward(JavaDevice dev, Tensor dq, Tensor dk, Tensor dv, Tensor dO, Tensor q, Tensor k, Tensor v,
                          Tensor o, Tensor lse, Tensor delta, float scale) {
-        int bh = q.dim(0) * q.dim(1), n = q.dim(2), d = q.dim(3), nd = n * d;
-        MemorySegment dqs = dq.segment(), dks = dk.segment(), dvs = dv.segment(), dos = dO.segment(), qs = q.segment(),
-                ks = k.segment(), vs = v.segment(), os = o.segment(), ls = lse.segment(), des = delta.segment();
-        dev.parallelFor(bh, h -> {
-            int b = h * nd;
-            float[] qa = load(qs, b, nd), ka = load(ks, b, nd), doa = load(dos, b, nd), oa = load(os, b, nd);
-            float[] la = load(ls, h * n, n), de = new float[n];
-            for (int i = 0; i < n; i++) {
-                float s = 0f;
-                for (int e = 0; e < d; e++) s = Math.fma(doa[i * d + e], oa[i * d + e], s);
-                de[i] = s;
-            }
-            float[] p = new float[n * n], dp = new float[n * n];
-            ArrayGemm.gemm(n, n, d, qa, 0, d, transposed(ka, n, d), 0, n, p, 0, n);
-            for (int i = 0, r = 0; i < n; i++, r += n) // P_ij = exp(scale S_ij - lse_i)
-                for (int j = 0; j < n; j++) p[r + j] = (float) Math.exp(scale * p[r + j] - la[i]);
-            ArrayGemm.gemm(n, n, d, doa, 0, d, transposed(load(vs, b, nd), n, d), 0, n, dp, 0, n);
-            // dp becomes scale dS; pT = P^T, dsT = scale dS^T
-            float[] pT = new float[n * n], dsT = new float[n * n];
-            for (int i = 0; i < n; i++)
-                for (int j = 0; j < n; j++) {
-                    float pij = p[i * n + j], ds = scale * pij * (dp[i * n + j] - de[i]);
-                    dp[i * n + j] = ds;
-                    pT[j * n + i] = pij;
-                    dsT[j * n + i] = ds;
-                }
-            float[] gq = new float[nd], gk = new float[nd], gv = new float[nd];
-            ArrayGemm.gemm(n, d, n, dp, 0, n, ka, 0, d, gq, 0, d);
-            ArrayGemm.gemm(n, d, n, dsT, 0, n, qa, 0, d, gk, 0, d);
-            ArrayGemm.gemm(n, d, n, pT, 0, n, doa, 0, d, gv, 0, d);
-            MemorySegment.copy(gq, 0, dqs, F, 4L * b, nd);
-            MemorySegment.copy(gk, 0, dks, F, 4L * b, nd);
-            MemorySegment.copy(gv, 0, dvs, F, 4L * b, nd);
-            MemorySegment.copy(de, 0, des, F, 4L * h * n, n);
-        });
+        AttentionBackward.backward(dev, dq.segment(), dk.segment(), dv.segment(), dO.segment(), q.segment(), k.segment(),
+                v.segment(), o.segment(), lse.segment(), delta.segment(), q.dim(0) * q.dim(1), q.dim(2), q.dim(3), scale, false);
     }
 
     /** toHeads: out (B, heads, N, hd) from in (B, N, heads*hd); else out (B, N, heads*hd) from in (B, heads, N, hd). */
@@ -198,10 +127,22 @@ final class AttentionJava {
         });
     }
 
-    /** out (batch, cols, rows) from in (batch, rows, cols); each matrix goes through a heap array. */
+    /**
+     * out (batch, cols, rows) from in (batch, rows, cols): each matrix is copied into a reused per-thread heap buffer,
+     * transposed in 16 x 16 blocks into a second one, and copied out.
+     */
     static void batchedTranspose(JavaDevice dev, Tensor out, Tensor in, int batch, int rows, int cols) {
         MemorySegment os = out.segment(), is = in.segment();
         int len = rows * cols;
-        dev.parallelFor(batch, b -> MemorySegment.copy(transposed(load(is, b * len, len), rows, cols), 0, os, F, 4L * b * len, len));
+        dev.parallelFor(batch, b -> {
+            Scratch s = Scratch.get();
+            float[] a = s.floats(Scratch.Slot.ROWS, len), t = s.floats(Scratch.Slot.TRANSPOSED, len);
+            MemorySegment.copy(is, F, 4L * b * len, a, 0, len);
+            for (int r0 = 0; r0 < rows; r0 += 16)
+                for (int c0 = 0; c0 < cols; c0 += 16)
+                    for (int r = r0, r1 = Math.min(rows, r0 + 16); r < r1; r++)
+                        for (int c = c0, c1 = Math.min(cols, c0 + 16); c < c1; c++) t[c * rows + r] = a[r * cols + c];
+            MemorySegment.copy(t, 0, os, F, 4L * b * len, len);
+        });
     }
 }

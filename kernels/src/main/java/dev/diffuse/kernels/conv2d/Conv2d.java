@@ -1,6 +1,9 @@
 package dev.diffuse.kernels.conv2d;
 
 import dev.diffuse.kernels.Checks;
+import dev.diffuse.kernels.cpu.ConvEpilogue;
+import dev.diffuse.kernels.elementwise.Elementwise;
+import dev.diffuse.kernels.shape.ShapeOps;
 import dev.diffuse.runtime.ClDevice;
 import dev.diffuse.runtime.JavaDevice;
 import dev.diffuse.runtime.Tensor;
@@ -45,6 +48,56 @@ public final class Conv2d {
         switch (Checks.sameDevice("conv2d forward", y, x, w, b)) {
             case JavaDevice j -> Conv2dJavaFast.forward(j, y, x, w, b, d, spec);
             case ClDevice c -> Conv2dCl.forward(c, y, x, w, b, d, spec);
+        }
+    }
+
+    /**
+     * Fused forward, "convolution + broadcast add + residual add + scale" (4 passes over y -> 1):
+     * {@code y[n,co,oh,ow] = ((conv(x, w)[n,co,oh,ow] + b[co] + channelAdd[n,co]) + residual[n,co,oh,ow]) * scale}, added
+     * in this order. {@code channelAdd} (B, Cout), e.g. a resnet's projected time embedding, and {@code residual} (the
+     * shape of y; it may be y itself, for an in-place {@code y = (conv(x) + y) * scale}) may be null. Its backward is
+     * that of the composition: with {@code g = scale * dy}, dresidual = g, dchannelAdd = sum over pixels of g, and
+     * {@link #backward} with dy = g. The Java device runs it in the convolution's output pass; OpenCL composes the
+     * existing kernels.
+     */
+    public static void forwardFused(Tensor y, Tensor x, Tensor w, Tensor b, Tensor channelAdd, Tensor residual, float scale,
+                                    Conv2dSpec spec) {
+        String op = "conv2d forwardFused";
+        Dims d = dims(op, x, w, spec);
+        Checks.shape(op, "y", y, d.B, d.Cout, d.OH, d.OW);
+        Checks.shape(op, "b", b, d.Cout);
+        if (channelAdd != null) Checks.shape(op, "channelAdd (B, Cout)", channelAdd, d.B, d.Cout);
+        if (residual != null) {
+            Checks.shape(op, "residual", residual, d.B, d.Cout, d.OH, d.OW);
+            if (residual.storage() == y.storage() && residual.offset() != y.offset()
+                    && residual.offset() < y.offset() + y.numel() && y.offset() < residual.offset() + residual.numel())
+                throw new IllegalArgumentException(op + ": residual " + residual + " partly overlaps y " + y
+                        + "; pass y itself (in-place) or a separate tensor");
+        }
+        ints(op, y, x, w);
+        switch (Checks.sameDevice(op, y, x, w, b, channelAdd, residual)) {
+            case JavaDevice j -> Conv2dJavaFast.forward(j, y, x, w, new ConvEpilogue(b.segment(), 0,
+                    channelAdd == null ? null : channelAdd.segment(), 0, residual == null ? null : residual.segment(), 0,
+                    scale), d, spec);
+            case ClDevice c -> forwardFusedComposed(c, y, x, w, b, channelAdd, residual, scale, d, spec);
+        }
+    }
+
+    /**
+     * OpenCL: {@link #forwardFused} composed of existing kernels: the convolution (into a temporary when the residual is
+     * y itself), then the broadcast add, the residual add and the scale, in the fused op's order.
+     */
+    private static void forwardFusedComposed(ClDevice c, Tensor y, Tensor x, Tensor w, Tensor b, Tensor channelAdd,
+                                             Tensor residual, float scale, Dims d, Conv2dSpec spec) {
+        boolean inPlace = residual != null && residual.storage() == y.storage() && residual.offset() == y.offset();
+        Tensor conv = inPlace ? Tensor.allocate(c, y.shape()) : y;   // freed after the queued kernels ran
+        try {
+            Conv2dCl.forward(c, conv, x, w, b, d, spec);
+            if (channelAdd != null) ShapeOps.addBroadcast(conv, conv, channelAdd);
+            if (residual != null) Elementwise.add(y, conv, residual);
+            if (scale != 1f) Elementwise.scale(y, y, scale);
+        } finally {
+            if (inPlace) conv.close();
         }
     }
 

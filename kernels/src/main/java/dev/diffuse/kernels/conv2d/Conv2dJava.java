@@ -18,6 +18,27 @@ public final class Conv2dJava {
         y.upload(forward(x.toArray(), w.toArray(), b.toArray(), d, spec));
     }
 
+    /**
+     * Reference of {@link Conv2d#forwardFused}: the composition written out, {@link #forwardReference} and then
+     * {@code y = ((y + channelAdd[n, co]) + residual) * scale} element by element (residual may be y itself).
+     */
+    public static void forwardFusedReference(Tensor y, Tensor x, Tensor w, Tensor b, Tensor channelAdd, Tensor residual,
+                                             float scale, Conv2dSpec spec) {
+        Conv2d.Dims d = Conv2d.dims("conv2d forwardFusedReference", x, w, spec);
+        javaOnly(y, x, w, b, channelAdd, residual);
+        float[] r = residual == null ? null : residual.toArray(), add = channelAdd == null ? null : channelAdd.toArray();
+        float[] out = forward(x.toArray(), w.toArray(), b.toArray(), d, spec);
+        int p = d.p();
+        for (int i = 0; i < out.length; i++) {
+            float v = out[i];
+            if (add != null) v += add[i / p];                   // i / P = n * Cout + co
+            if (r != null) v += r[i];
+            if (scale != 1f) v *= scale;
+            out[i] = v;
+        }
+        y.upload(out);
+    }
+
     /** Reference backward: dx written (null to skip), dw and db accumulated (db null to skip). */
     public static void backwardReference(Tensor dx, Tensor dw, Tensor db, Tensor dy, Tensor x, Tensor w, Conv2dSpec spec) {
         Conv2d.Dims d = Conv2d.dims("conv2d backwardReference", x, w, spec);

@@ -3,26 +3,17 @@ package dev.diffuse.kernels.linear;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorSpecies;
-
+import dev.diffuse.kernels.cpu.CpuGemm;
 import dev.diffuse.runtime.JavaDevice;
 import dev.diffuse.runtime.Tensor;
 
 /**
- * Java GEMM: {@link #reference} is the readable definition; {@link #fast} packs op(A) into MR-row panels and op(B)
- * into NR-column panels (zero-padded, k-major inside a panel) and runs an MR x NR register-blocked micro-kernel
- * with {@link FloatVector} FMAs, chunks of (column panel, row-panel block) spread over {@link JavaDevice#parallelFor}.
- * Each C element is still one sum in increasing k computed by one thread, so the result is deterministic (it
- * differs from {@link #reference} only by FMA rounding).
+ * Java GEMM: {@link #reference} is the readable definition; {@link #fast} runs the CPU engine's packed-panel GEMM
+ * ({@link CpuGemm}). Each C element is one sum in increasing k, so the result is deterministic and independent of the
+ * thread count (it differs from {@link #reference} only by FMA rounding).
  */
 final class GemmJava {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-    private static final int VL = S.length();
-    static final int MR = 4;            // rows per micro-tile
-    static final int NR = 2 * VL;       // columns per micro-tile (two vectors)
-    private static final int ROW_PANELS_PER_CHUNK = 16;
 
     private GemmJava() {}
 
@@ -56,66 +47,9 @@ final class GemmJava {
 
     static void fast(JavaDevice d, Tensor c, Tensor a, Tensor b, Tensor bias, boolean ta, boolean tb, float alpha,
                      float beta, int m, int n, int k) {
-        MemorySegment cs = c.segment(), as = a.segment(), bs = b.segment();
-        MemorySegment biasSeg = bias == null ? null : bias.segment();
-        int mPanels = (m + MR - 1) / MR, nPanels = (n + NR - 1) / NR;
-        // Pack: ap[(ip*k + p)*MR + r] = op(A)[ip*MR + r][p]; bp[(jp*k + p)*NR + q] = op(B)[p][jp*NR + q]; zero pad.
-        float[] ap = new float[mPanels * k * MR], bp = new float[nPanels * k * NR];
-        d.parallelFor(mPanels, ip -> {
-            for (int r = 0; r < MR && ip * MR + r < m; r++)
-                for (int p = 0; p < k; p++) ap[(ip * k + p) * MR + r] = opA(as, ta, ip * MR + r, p, m, k);
-        });
-        d.parallelFor(nPanels, jp -> {
-            for (int p = 0; p < k; p++)
-                for (int q = 0; q < NR && jp * NR + q < n; q++) bp[(jp * k + p) * NR + q] = opB(bs, tb, p, jp * NR + q, n, k);
-        });
-        int blocks = (mPanels + ROW_PANELS_PER_CHUNK - 1) / ROW_PANELS_PER_CHUNK;
-        d.parallelFor(nPanels * blocks, chunk -> {
-            int jp = chunk / blocks, blk = chunk % blocks;
-            float[] tile = new float[MR * NR];
-            int ipEnd = Math.min(mPanels, (blk + 1) * ROW_PANELS_PER_CHUNK);
-            for (int ip = blk * ROW_PANELS_PER_CHUNK; ip < ipEnd; ip++) {
-                micro(ap, ip * k * MR, bp, jp * k * NR, k, tile);
-                int i0 = ip * MR, j0 = jp * NR;
-                for (int r = 0; r < MR && i0 + r < m; r++)
-                    for (int q = 0; q < NR && j0 + q < n; q++) {
-                        long idx = (long) (i0 + r) * n + j0 + q;
-                        float v = alpha * tile[r * NR + q];
-                        if (beta != 0f) v += beta * cs.getAtIndex(F, idx);
-                        if (biasSeg != null) v += biasSeg.getAtIndex(F, j0 + q);
-                        cs.setAtIndex(F, idx, v);
-                    }
-            }
-        });
-    }
-
-    /** tile[r][q] = sum_p A-panel[p][r] * B-panel[p][q] with 8 vector accumulators (MR=4 rows x 2 vectors). */
-    private static void micro(float[] ap, int ao, float[] bp, int bo, int k, float[] tile) {
-        FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-        for (int p = 0; p < k; p++) {
-            int bi = bo + p * NR, ai = ao + p * MR;
-            FloatVector b0 = FloatVector.fromArray(S, bp, bi), b1 = FloatVector.fromArray(S, bp, bi + VL);
-            FloatVector a0 = FloatVector.broadcast(S, ap[ai]);
-            c00 = b0.fma(a0, c00);
-            c01 = b1.fma(a0, c01);
-            FloatVector a1 = FloatVector.broadcast(S, ap[ai + 1]);
-            c10 = b0.fma(a1, c10);
-            c11 = b1.fma(a1, c11);
-            FloatVector a2 = FloatVector.broadcast(S, ap[ai + 2]);
-            c20 = b0.fma(a2, c20);
-            c21 = b1.fma(a2, c21);
-            FloatVector a3 = FloatVector.broadcast(S, ap[ai + 3]);
-            c30 = b0.fma(a3, c30);
-            c31 = b1.fma(a3, c31);
-        }
-        c00.intoArray(tile, 0);
-        c01.intoArray(tile, VL);
-        c10.intoArray(tile, NR);
-        c11.intoArray(tile, NR + VL);
-        c20.intoArray(tile, 2 * NR);
-        c21.intoArray(tile, 2 * NR + VL);
-        c30.intoArray(tile, 3 * NR);
-        c31.intoArray(tile, 3 * NR + VL);
+        CpuGemm.Operand opA = ta ? new CpuGemm.Operand(a.segment(), 0, 1, m) : new CpuGemm.Operand(a.segment(), 0, k, 1);
+        CpuGemm.Operand opB = tb ? new CpuGemm.Operand(b.segment(), 0, 1, k) : new CpuGemm.Operand(b.segment(), 0, n, 1);
+        CpuGemm.gemm(d, m, n, k, opA, opB, c.segment(), 0, n, alpha, beta, bias == null ? null : bias.segment());
     }
 
     /** db[j] += sum_i dy[i][j], rows in increasing i; chunks of columns in parallel. */

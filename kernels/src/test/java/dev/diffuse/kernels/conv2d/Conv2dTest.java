@@ -112,8 +112,12 @@ class Conv2dTest {
     }
 
     static Stream<Arguments> fastShapes() {
+        // batch 1 and 3, 7x7 and 28x28 maps, channel counts that are not multiples of the vector width or of the
+        // micro-kernel heights (12, 8, 4), more images than one plane group holds (B=9 at 64 channels of 14x14)
         return Stream.of(VARIANTS).flatMap(s -> Stream.of(
-                Arguments.of(1, 3, 7, 7, 5, s), Arguments.of(3, 33, 9, 8, 5, s), Arguments.of(2, 5, 14, 13, 37, s)));
+                Arguments.of(1, 3, 7, 7, 5, s), Arguments.of(3, 33, 9, 8, 5, s), Arguments.of(2, 5, 14, 13, 37, s),
+                Arguments.of(1, 17, 28, 28, 13, s), Arguments.of(3, 7, 7, 7, 1, s), Arguments.of(9, 64, 14, 14, 64, s),
+                Arguments.of(1, 1, 28, 28, 32, s), Arguments.of(6, 5, 28, 28, 7, s)));   // >= 4096 pixels: weights packed per call
     }
 
     @ParameterizedTest(name = "B={0} Cin={1} {2}x{3} Cout={4} {5}")
@@ -122,6 +126,24 @@ class Conv2dTest {
         Problem p = Problem.of(B * 1000L + Cin * 10L + H, B, Cin, H, W, Cout, s);
         JavaDevice j = TestDevices.java();
         closeRuns(p.run(j, true), p.run(j, false), 2e-6, "java fast vs reference " + s);
+    }
+
+    /** Small convolutions keep packed weights between calls; writing the weights must make the next call repack. */
+    @Test
+    void changedWeightsAreUsedByTheNextCall() {
+        JavaDevice j = TestDevices.java();
+        Problem p = Problem.of(21, 1, 6, 7, 7, 5, Conv2dSpec.same3x3());
+        try (Tensor x = Tensor.of(j, p.x(), 1, 6, 7, 7); Tensor w = Tensor.of(j, p.w(), 5, 6, 3, 3); Tensor b = Tensor.of(j, p.b(), 5);
+             Tensor y = Tensor.allocate(j, 1, 5, 7, 7); Tensor yRef = Tensor.allocate(j, 1, 5, 7, 7)) {
+            for (int round = 0; round < 3; round++) {
+                Conv2d.forward(y, x, w, b, p.spec());
+                Conv2dJava.forwardReference(yRef, x, w, b, p.spec());
+                close(yRef.toArray(), y.toArray(), 2e-6, "round " + round);
+                float[] wv = w.toArray();
+                wv[round * 7] += 1f;                      // one weight changes, in place
+                w.upload(wv);
+            }
+        }
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.diffuse.models.unet;
 
 import dev.diffuse.kernels.attention.Attention;
+import dev.diffuse.kernels.conv2d.Conv2d;
 import dev.diffuse.kernels.conv2d.Conv2dSpec;
 import dev.diffuse.kernels.elementwise.Elementwise;
 import dev.diffuse.kernels.groupnorm.GroupNorm;
@@ -12,7 +13,8 @@ import dev.diffuse.runtime.Tensor;
 /**
  * diffusers Attention with group_norm, residual connection and bias (spec §3.6), computed channel-first: the
  * projections Q = Wq xn + bq are 1x1 convolutions over the normalised input xn (B, C, H, W), which equals the
- * token-major {@code X Wq^T + bq} transposed; {@link Attention#channelsToHeads} then gives (B, heads, N, d).
+ * token-major {@code X Wq^T + bq} transposed, and attention itself runs on those channel-first tensors
+ * ({@link Attention#forwardChannels}: head h is channels h*d..h*d+d-1), so no transposes are needed.
  * <pre>
  *   xn = GroupNorm(x);  Q, K, V = to_q/to_k/to_v(xn);  O = softmax(Q K^T / sqrt(d)) V per head
  *   y  = (to_out.0(O) + x) / r
@@ -22,7 +24,7 @@ import dev.diffuse.runtime.Tensor;
  * (C, C, 1, 1) views.
  */
 public final class AttentionNode implements Node {
-    final Act in, out, xn, qh, kh, vh, o, och, mean, rstd, lse;
+    final Act in, out, xn, qc, kc, vc, oc, mean, rstd, lse;
     final Norm norm;
     final Conv q, k, v, proj;
     final int heads, headDim, c;
@@ -48,19 +50,16 @@ public final class AttentionNode implements Node {
         v = linear(g, p + ".to_v");
         proj = linear(g, p + ".to_out.0");
         xn = g.stat(in.shape);
-        qh = g.stat(heads, n, headDim);
-        kh = g.stat(heads, n, headDim);
-        vh = g.stat(heads, n, headDim);
-        o = g.stat(heads, n, headDim);
-        och = g.stat(in.shape);
+        qc = g.stat(in.shape);    // Q, K, V and the attention output, channel-first (C, H, W)
+        kc = g.stat(in.shape);
+        vc = g.stat(in.shape);
+        oc = g.stat(in.shape);
         out = g.act(in.shape);
         mean = g.stat(groups);
         rstd = g.stat(groups);
         lse = g.stat(heads, n);
-        g.needForward(in.shape);
-        int[] hs = {heads, n, headDim};
-        // g (if r != 1), dO channels, dO heads, dq, dk, dv, delta, dxn, part, GroupNorm scratch
-        g.needBackward(in.shape, in.shape, hs, hs, hs, hs, new int[]{heads, n}, in.shape, in.shape, new int[]{2, c});
+        // g (if r != 1), dO, dq, dk, dv, delta, dxn, part, GroupNorm scratch
+        g.needBackward(in.shape, in.shape, in.shape, in.shape, in.shape, new int[]{heads, n}, in.shape, in.shape, new int[]{2, c});
     }
 
     private Conv linear(Graph g, String prefix) {
@@ -70,11 +69,11 @@ public final class AttentionNode implements Node {
     private static Tensor w4(Tensor w) { return w.reshape(w.dim(0), w.dim(1), 1, 1); }
 
     private static void conv(Conv cv, Tensor y, Tensor x) {
-        dev.diffuse.kernels.conv2d.Conv2d.forward(y, x, w4(cv.w().w), cv.b().w, cv.spec());
+        Conv2d.forward(y, x, w4(cv.w().w), cv.b().w, cv.spec());
     }
 
     private static void convBack(Conv cv, Tensor dx, Tensor dy, Tensor x) {
-        dev.diffuse.kernels.conv2d.Conv2d.backward(dx, w4(cv.w().g), cv.b().g, dy, x, w4(cv.w().w), cv.spec());
+        Conv2d.backward(dx, w4(cv.w().g), cv.b().g, dy, x, w4(cv.w().w), cv.spec());
     }
 
     @Override public Act[] ins() { return new Act[]{in}; }
@@ -85,20 +84,13 @@ public final class AttentionNode implements Node {
     public void forward(int b) {
         Tensor x = in.v(b), y = out.v(b), xnb = xn.v(b);
         GroupNorm.forward(xnb, mean.v(b), rstd.v(b), x, norm.gamma().w, norm.beta().w, norm.groups(), norm.eps());
-        long mark = sc.mark();
-        Tensor t = sc.take(x.shape());
-        conv(q, t, xnb);
-        Attention.channelsToHeads(qh.v(b), t, heads);
-        conv(k, t, xnb);
-        Attention.channelsToHeads(kh.v(b), t, heads);
-        conv(v, t, xnb);
-        Attention.channelsToHeads(vh.v(b), t, heads);
-        sc.release(mark);
-        Attention.forward(o.v(b), lse.v(b), qh.v(b), kh.v(b), vh.v(b), (float) (1.0 / Math.sqrt(headDim)));
-        Attention.headsToChannels(och.v(b), o.v(b), heads);
-        conv(proj, y, och.v(b));
-        Elementwise.add(y, y, x);
-        if (rescale != 1f) Elementwise.scale(y, y, 1f / rescale);
+        conv(q, qc.v(b), xnb);
+        conv(k, kc.v(b), xnb);
+        conv(v, vc.v(b), xnb);
+        Attention.forwardChannels(oc.v(b), lse.v(b), qc.v(b), kc.v(b), vc.v(b), heads, (float) (1.0 / Math.sqrt(headDim)));
+        // y = (to_out(o) + x) / r in the projection's output pass
+        Conv2d.forwardFused(y, oc.v(b), w4(proj.w().w), proj.b().w, null, x, rescale != 1f ? 1f / rescale : 1f,
+                proj.spec());
     }
 
     @Override
@@ -109,21 +101,16 @@ public final class AttentionNode implements Node {
             g = sc.take(dy.shape());
             Elementwise.scale(g, dy, 1f / rescale);
         }
-        Tensor dch = sc.take(x.shape());
-        convBack(proj, dch, g, och.v(b));
-        int[] hs = qh.v(b).shape();
-        Tensor dOh = sc.take(hs), dq = sc.take(hs), dk = sc.take(hs), dv = sc.take(hs);
-        Attention.channelsToHeads(dOh, dch, heads);
-        Attention.backward(dq, dk, dv, dOh, qh.v(b), kh.v(b), vh.v(b), o.v(b), lse.v(b), sc.take(lse.v(b).shape()),
-                (float) (1.0 / Math.sqrt(headDim)));
+        Tensor dO = sc.take(x.shape());
+        convBack(proj, dO, g, oc.v(b));
+        Tensor dq = sc.take(x.shape()), dk = sc.take(x.shape()), dv = sc.take(x.shape());
+        Attention.backwardChannels(dq, dk, dv, dO, qc.v(b), kc.v(b), vc.v(b), oc.v(b), lse.v(b), sc.take(lse.v(b).shape()),
+                heads, (float) (1.0 / Math.sqrt(headDim)));
         Tensor dxn = sc.take(x.shape()), part = sc.take(x.shape()), xnb = xn.v(b);
-        Attention.headsToChannels(dch, dq, heads);
-        convBack(q, dxn, dch, xnb);
-        Attention.headsToChannels(dch, dk, heads);
-        convBack(k, part, dch, xnb);
+        convBack(q, dxn, dq, xnb);
+        convBack(k, part, dk, xnb);
         Elementwise.add(dxn, dxn, part);
-        Attention.headsToChannels(dch, dv, heads);
-        convBack(v, part, dch, xnb);
+        convBack(v, part, dv, xnb);
         Elementwise.add(dxn, dxn, part);
         Tensor dx = d[0] != null ? d[0] : part;
         GroupNorm.backward(dx, norm.gamma().g, norm.beta().g, dxn, x, norm.gamma().w, norm.beta().w, mean.v(b), rstd.v(b),

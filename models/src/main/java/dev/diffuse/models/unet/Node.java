@@ -61,6 +61,11 @@ public interface Node {
 
         public void forward(Tensor y, Tensor x) { Conv2d.forward(y, x, w.w, b.w, spec); }
 
+        /** y = ((conv(x) + channelAdd) + residual) * scale in one output pass; channelAdd, residual may be null. */
+        public void forwardFused(Tensor y, Tensor x, Tensor channelAdd, Tensor residual, float scale) {
+            Conv2d.forwardFused(y, x, w.w, b.w, channelAdd, residual, scale, spec);
+        }
+
         public void backward(Tensor dx, Tensor dy, Tensor x) { Conv2d.backward(dx, w.g, b.g, dy, x, w.w, spec); }
 
         /** FLOPs of one forward on inputs of shape {@code in} (C, H, W). */

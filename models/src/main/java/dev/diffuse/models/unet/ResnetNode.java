@@ -59,7 +59,6 @@ public final class ResnetNode implements Node {
         r2 = g.stat(groups);
         out = g.act(cout, h, w);
         int[] co = {cout, h, w}, ci = {cin, h, w};
-        g.needForward(co);
         // g (if s != 1), da2, dh1, d tp, GroupNorm scratch, da1, shortcut dx
         g.needBackward(co, co, co, new int[]{cout}, new int[]{2, Math.max(cin, cout)}, ci, ci);
     }
@@ -68,28 +67,25 @@ public final class ResnetNode implements Node {
 
     @Override public Act out() { return out; }
 
+    /**
+     * Two fused convolutions ({@link dev.diffuse.kernels.conv2d.Conv2d#forwardFused}): conv1 adds the projected time
+     * embedding in its output pass, conv2 adds the shortcut (or x) and divides by the output scale in its own. The
+     * sums are the unfused ones, in the same order.
+     */
     @Override
     public void forward(int b) {
         Tensor x = in.v(b), y = out.v(b), h1b = h1.v(b);
         GroupNorm.forwardSilu(a1.v(b), m1.v(b), r1.v(b), x, norm1.gamma().w, norm1.beta().w, norm1.groups(), norm1.eps());
-        conv1.forward(h1b, a1.v(b));
-        if (semb != null) {
-            Linear.forward(tp.v(b), semb.v(b), tw.w, tb.w);
-            ShapeOps.addBroadcast(h1b, h1b, tp.v(b));
-        }
+        if (semb != null) Linear.forward(tp.v(b), semb.v(b), tw.w, tb.w);
+        conv1.forwardFused(h1b, a1.v(b), semb != null ? tp.v(b) : null, null, 1f);   // h1 = conv1(a1) (+ tp)
         GroupNorm.forwardSilu(a2.v(b), m2.v(b), r2.v(b), h1b, norm2.gamma().w, norm2.beta().w, norm2.groups(), norm2.eps());
-        long mark = sc.mark();
+        float inv = scale != 1f ? 1f / scale : 1f;
         if (shortcut != null) {
-            Tensor h2 = sc.take(y.shape());
-            conv2.forward(h2, a2.v(b));
             shortcut.forward(y, x);
-            Elementwise.add(y, y, h2);
+            conv2.forwardFused(y, a2.v(b), null, y, inv);                       // y = (conv2(a2) + shortcut(x)) / s
         } else {
-            conv2.forward(y, a2.v(b));
-            Elementwise.add(y, x, y);
+            conv2.forwardFused(y, a2.v(b), null, x, inv);                       // y = (conv2(a2) + x) / s
         }
-        sc.release(mark);
-        if (scale != 1f) Elementwise.scale(y, y, 1f / scale);
     }
 
     @Override
