@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
-import dev.diffuse.models.data.ReferenceDistance;
 import dev.diffuse.models.train.ModelObjective;
 import dev.diffuse.models.train.NetworkDenoiser;
 import dev.diffuse.models.train.TrainableModel;
@@ -17,6 +16,7 @@ import dev.diffuse.models.unet.UNet2DModel;
 import dev.diffuse.models.unet.UNetCheckpoint;
 import dev.diffuse.models.vae.AutoencoderKL;
 import dev.diffuse.models.vae.LatentSpace;
+import dev.diffuse.pipeline.eval.PixelSlicedW2;
 import dev.diffuse.runtime.Device;
 import dev.diffuse.runtime.Devices;
 import dev.diffuse.runtime.Tensor;
@@ -135,7 +135,8 @@ public final class EvalFastCommand implements Callable<Integer> {
         double baseTime = 0, baseFlops = rows.get(0).flopsPerImage();
         for (int i = 0; i < rows.size(); i++) {
             Row row = rows.get(i);
-            double[] sw = ReferenceDistance.sw2(images[i], n, reference);
+            PixelSlicedW2.Result d = PixelSlicedW2.compute(images[i], n, images[i].length / n, reference, null);
+            double[] sw = {d.sw2(), d.floor()};
             if (rounds == 0) {
                 t.append(String.format(Locale.ROOT, "| %s | %d | %.2f | - | - / %.1fx | %.3f (%.3f) |%n", row.label(), row.evaluations(),
                         row.flopsPerImage() / 1e9, baseFlops / row.flopsPerImage(), sw[0], sw[1]));
