@@ -45,6 +45,11 @@ public final class Graph {
         Tensor buf, grad;
         /** True while no gradient has been written into {@link #grad} in the current backward. */
         boolean fresh;
+        /**
+         * Inference memory plan: the index of the node that writes it (-1: written before the node list, e.g. the
+         * input and the time embedding) and of the last node that reads it (MAX_VALUE: kept for the whole pass).
+         */
+        int first = -1, last = Integer.MAX_VALUE;
 
         Act(int[] shape, boolean hasGrad) {
             this.shape = shape;
@@ -91,6 +96,10 @@ public final class Graph {
     final List<Act> acts = new ArrayList<>();
     public final Scratch scratch = new Scratch();
     private long scratchNeed;
+    /** Nodes registered by {@link #node} (only after {@link #beginNodes}), in execution order. */
+    private final List<Node> nodes = new ArrayList<>();
+    /** Index in {@link #acts} of the first activation not yet given to a node; -1: no plan (every act kept). */
+    private int unowned = -1;
 
     /** @param training false: no gradient buffers nor backward scratch (inference) */
     public Graph(int normGroups, float normEps, int maxBatch, boolean training) {
@@ -134,6 +143,69 @@ public final class Graph {
         scratchNeed = Math.max(scratchNeed, n);
     }
 
+    /**
+     * Starts the inference memory plan: the activations declared so far (inputs, embeddings) live for the whole
+     * pass; those declared from now on belong to the next {@link #node} registered. Without this call (and in
+     * training graphs, whose backward reads every activation) each activation has its own buffer.
+     */
+    public void beginNodes() { unowned = acts.size(); }
+
+    /**
+     * Registers the next node of the pass, in execution order, as the writer of the activations declared since the
+     * previous call. Its inputs are its {@link Node#ins()}; a node must not read an activation another way unless
+     * that activation was declared before {@link #beginNodes} (like the time embedding).
+     */
+    public void node(Node n) {
+        if (unowned < 0) return;
+        for (int i = unowned; i < acts.size(); i++) {
+            acts.get(i).first = nodes.size();
+            acts.get(i).last = nodes.size();
+        }
+        unowned = acts.size();
+        nodes.add(n);
+    }
+
+    /** Keeps {@code a} (the pass's result) until the pass ends: the caller reads it after the last node. */
+    public void keep(Act a) { a.last = Integer.MAX_VALUE; }
+
+    /**
+     * Offsets (in floats) of every activation in one shared arena, and the arena's size as the last entry; null when
+     * there is no plan. An inference pass needs an activation only from the node that writes it to the last node
+     * that reads it, so two activations whose lifetimes do not meet share memory. Placement is first fit in
+     * declaration order (which is execution order): an activation goes at the lowest offset where it overlaps no
+     * placed activation that is still alive when it is written. A node's output never overlaps its inputs or its
+     * own temporaries (all are alive at that node), so no kernel reads and writes the same memory.
+     */
+    private long[] plan() {
+        if (training || unowned < 0 || nodes.isEmpty()) return null;
+        for (int k = 0; k < nodes.size(); k++)
+            for (Act in : nodes.get(k).ins())
+                if (in.first >= 0 && in.last != Integer.MAX_VALUE) in.last = Math.max(in.last, k);
+        long[] at = new long[acts.size() + 1];
+        List<Integer> placed = new ArrayList<>();
+        long top = 0;
+        for (int i = 0; i < acts.size(); i++) {
+            Act a = acts.get(i);
+            long size = align(Tensor.numel(a.shape) * maxBatch);
+            List<long[]> busy = new ArrayList<>();   // [offset, end) of placed activations still alive at a.first
+            for (int j : placed) {
+                Act o = acts.get(j);
+                if (o.last >= a.first) busy.add(new long[]{at[j], at[j] + align(Tensor.numel(o.shape) * maxBatch)});
+            }
+            busy.sort((x, y) -> Long.compare(x[0], y[0]));
+            long off = 0;
+            for (long[] r : busy) {
+                if (off + size <= r[0]) break;
+                off = Math.max(off, r[1]);
+            }
+            at[i] = off;
+            placed.add(i);
+            top = Math.max(top, off + size);
+        }
+        at[acts.size()] = top;
+        return at;
+    }
+
     public Map<String, int[]> layout() {
         Map<String, int[]> m = new LinkedHashMap<>();
         for (Param p : params) m.put(p.name, p.shape.clone());
@@ -147,14 +219,22 @@ public final class Graph {
     public long bytesNeeded() {
         long slab = 0;
         for (Param p : params) slab = Math.addExact(slab, align(Tensor.numel(p.shape)));
-        long floats = training ? 2 * slab : slab, maxAct = 0;
+        long floats = Math.addExact(training ? 2 * slab : slab, activationFloats(true)), maxAct = 0;
+        for (Act a : acts) maxAct = Math.max(maxAct, align(Math.multiplyExact(Tensor.numel(a.shape), (long) maxBatch)));
+        floats = Math.addExact(floats, scratchCapacity(maxAct));
+        return Math.multiplyExact(floats, 4L);
+    }
+
+    /** Floats of the activations (and their gradients): the planned arena, or one buffer each ({@code planned} false). */
+    long activationFloats(boolean planned) {
+        long[] plan = planned ? plan() : null;
+        if (plan != null) return plan[acts.size()];
+        long floats = 0;
         for (Act a : acts) {
             long n = Math.multiplyExact(Tensor.numel(a.shape), (long) maxBatch);
             floats = Math.addExact(floats, training && a.hasGrad ? 2 * n : n);
-            maxAct = Math.max(maxAct, align(n));
         }
-        floats = Math.addExact(floats, scratchCapacity(maxAct));
-        return Math.multiplyExact(floats, 4L);
+        return floats;
     }
 
     /** Scratch elements: the largest step's temporaries + two accumulation temporaries in backward (concat has two inputs). */
@@ -202,8 +282,11 @@ public final class Graph {
             if (g != null) params.get(i).g = g[i + 1];
         }
         long maxAct = 0;
-        for (Act a : acts) {
-            a.buf = ws.tensor(withBatch(maxBatch, a.shape));
+        long[] plan = plan();
+        Tensor arena = plan == null ? null : ws.tensor(Math.toIntExact(Math.max(ALIGN, plan[acts.size()])));
+        for (int i = 0; i < acts.size(); i++) {
+            Act a = acts.get(i);
+            a.buf = plan != null ? arena.view(plan[i], withBatch(maxBatch, a.shape)) : ws.tensor(withBatch(maxBatch, a.shape));
             if (training && a.hasGrad) a.grad = ws.tensor(withBatch(maxBatch, a.shape));
             maxAct = Math.max(maxAct, align(Tensor.numel(a.shape) * maxBatch));
         }

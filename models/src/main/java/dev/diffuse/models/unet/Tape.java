@@ -32,14 +32,9 @@ final class Tape {
         this.g = new Graph(cfg.normNumGroups(), cfg.normEps(), maxBatch, training);
         this.height = this.width = cfg.sampleSize();
         int c0 = cfg.channels(0), t = cfg.timeDim();
+        // the input and the time embedding live for the whole pass (every resnet reads semb); the nodes' activations
+        // only as long as the memory plan of an inference graph says (Graph#plan)
         xin = g.act(cfg.inChannels(), height, width);
-        xTape = cfg.centerInputSample() ? add(new Node.CenterNode(g, xin)).out() : xin;
-        Act h = add(new Node.ConvNode(g, "conv_in", xTape, c0, Conv2dSpec.same3x3())).out();
-        w1 = g.param("time_embedding.linear_1.weight", t, c0);
-        b1 = g.param("time_embedding.linear_1.bias", t);
-        w2 = g.param("time_embedding.linear_2.weight", t, t);
-        b2 = g.param("time_embedding.linear_2.bias", t);
-        classTable = cfg.numClassEmbeds() != null ? g.param("class_embedding.weight", cfg.numClassEmbeds(), t) : null;
         temb = g.stat(c0);
         l1 = g.stat(t);
         s1 = g.stat(t);
@@ -48,7 +43,16 @@ final class Tape {
         labels = g.stat();
         steps = g.stat();
         g.needBackward(new int[]{t}, new int[]{t}, new int[]{t});
+        g.beginNodes();
+        xTape = cfg.centerInputSample() ? add(new Node.CenterNode(g, xin)).out() : xin;
+        Act h = add(new Node.ConvNode(g, "conv_in", xTape, c0, Conv2dSpec.same3x3())).out();
+        w1 = g.param("time_embedding.linear_1.weight", t, c0);
+        b1 = g.param("time_embedding.linear_1.bias", t);
+        w2 = g.param("time_embedding.linear_2.weight", t, t);
+        b2 = g.param("time_embedding.linear_2.bias", t);
+        classTable = cfg.numClassEmbeds() != null ? g.param("class_embedding.weight", cfg.numClassEmbeds(), t) : null;
         out = build(h);
+        g.keep(out);
         List<Param> sorted = order(g.params);
         g.params.clear();
         g.params.addAll(sorted);
@@ -56,6 +60,7 @@ final class Tape {
 
     private Node add(Node n) {
         nodes.add(n);
+        g.node(n);
         return n;
     }
 

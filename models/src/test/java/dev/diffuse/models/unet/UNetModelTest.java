@@ -168,6 +168,48 @@ class UNetModelTest {
         }
     }
 
+    /**
+     * An inference model shares activation memory between layers whose lifetimes do not meet (Graph#plan): it must
+     * give the bits of a training model (every activation in its own buffer) on both devices, at the full and a
+     * partial batch, and take less memory.
+     */
+    @Test
+    void inferenceMemoryPlanGivesTheSameBits() {
+        for (Device d : new Device[]{TestDevices.java(), TestDevices.openCl()}) {
+            for (UNetConfig cfg : new UNetConfig[]{UNetConfig.tiny(), UNetConfig.small()}) {
+                int b = 3;
+                try (UNet2DModel train = new UNet2DModel(cfg, d, b, true); UNet2DModel infer = new UNet2DModel(cfg, d, b, false)) {
+                    train.initialize(13);
+                    copyParams(train, infer);
+                    float[] labels = cfg.numClassEmbeds() != null ? L3 : null;
+                    for (int bb : new int[]{b, 2}) {
+                        float[] x = Close.randn(41 + bb, inputSize(train, bb));
+                        float[] t = java.util.Arrays.copyOf(T3, bb), l = labels == null ? null : java.util.Arrays.copyOf(labels, bb);
+                        assertArrayEquals(forwardOnce(train, x, t, l), forwardOnce(infer, x, t, l), d.id() + " " + cfg.sampleSize() + " batch " + bb);
+                    }
+                    assertEquals(UNet2DModel.bytesNeeded(cfg, b, false), infer.allocatedBytes());
+                    Graph g = new Tape(cfg, 64, false).g;
+                    long planned = g.activationFloats(true), each = g.activationFloats(false);
+                    assertTrue(planned < each / 2, "the plan should at least halve the activations: " + planned + " of " + each);
+                    System.out.printf("inference activations of a %dx%d U-Net at batch 64: %.1f MiB planned, %.1f MiB one buffer each%n",
+                            cfg.sampleSize(), cfg.sampleSize(), planned / 262144.0, each / 262144.0);
+                }
+            }
+        }
+    }
+
+    private static float[] forwardOnce(UNet2DModel m, float[] x, float[] t, float[] labels) {
+        Device d = m.device();
+        int b = t.length;
+        int[] s = m.sampleShape();
+        try (Tensor xt = Tensor.of(d, x, b, s[0], s[1], s[2]); Tensor tt = Tensor.of(d, t, b);
+             Tensor lt = labels == null ? null : Tensor.of(d, labels, b);
+             Tensor out = Tensor.allocate(d, b, m.config().outChannels(), s[1], s[2])) {
+            m.forward(out, xt, tt, lt);
+            return out.toArray();
+        }
+    }
+
     @Test
     void javaIsDeterministic() {
         Device j = TestDevices.java();
