@@ -59,11 +59,13 @@ public final class CpuGemm {
                 else Pack.a(a.seg(), a.base(), a.rs(), a.cs(), (i - nTiles) * mr, mr, m, 0, k, ap, (i - nTiles) * mr * k);
         });
         // chunk = (column tile, block of row panels); a block's panels hold A_BLOCK_FLOATS of packed A at most
-        int perBlock = Math.max(1, Math.min(panels, A_BLOCK_FLOATS / Math.max(1, mr * k)));
-        int blocks = (panels + perBlock - 1) / perBlock;
+        int most = Math.max(1, Math.min(panels, A_BLOCK_FLOATS / Math.max(1, mr * k)));
+        int blocks = (panels + most - 1) / most;
+        int perBlock = (panels + blocks - 1) / blocks;   // even blocks: 43 panels in 15 + 15 + 13, not 21 + 21 + 1
+        // block-major chunks: consecutive chunks share an A block (in L2) and stream B panels (64 KB each) past it
         dev.parallelFor(serial ? 1 : nTiles * blocks, ch -> {
-            int t0 = serial ? 0 : ch / blocks, t1 = serial ? nTiles : t0 + 1;
-            int b0 = serial ? 0 : ch % blocks, b1 = serial ? blocks : b0 + 1;
+            int t0 = serial ? 0 : ch % nTiles, t1 = serial ? nTiles : t0 + 1;
+            int b0 = serial ? 0 : ch / nTiles, b1 = serial ? blocks : b0 + 1;
             float[] tile = Scratch.get().floats(Scratch.Slot.TILE, (long) perBlock * mr * NR);
             for (int blk = b0; blk < b1; blk++) {
                 int p0 = blk * perBlock, p1 = Math.min(panels, p0 + perBlock);
