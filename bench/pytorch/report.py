@@ -139,9 +139,11 @@ def main():
         js, ts = samples["diffuse"], samples["torch"]
         jw, tw = statistics.median(d["seconds"] for d in js), statistics.median(d["seconds"] for d in ts)
         jr, tr = max(d["rss_mb"] for d in js), max(d["rss_mb"] for d in ts)
-        base = " - |" if has_base else ""
+        bs = samples.get("baseline")
+        bw = statistics.median(d["seconds"] for d in bs) if bs else None
+        base = (f" {bw:.1f} s, {max(d['rss_mb'] for d in bs):.0f} MB RSS |" if bs else " - |") if has_base else ""
         out.append(f"| `sample --steps 25 --n 64` (DDIM), whole process | {jw:.1f} s, {jr:.0f} MB RSS |{base} {tw:.1f} s, {tr:.0f} MB RSS | {tw / jw:.2f} |"
-                   + (" - |" if has_base else ""))
+                   + ((f" {bw / jw:.2f} |" if bs else " - |") if has_base else ""))
     rounds = max((len(v) for v in cases.values()), default=0)
     out.append("")
     out.append(f"{rounds} round(s); files in {folder}.")

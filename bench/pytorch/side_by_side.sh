@@ -35,6 +35,7 @@ if [ -n "$baseline" ] && [ ! -f "$baseline/cli/target/diffuse.jar" ]; then
   echo "side_by_side.sh: --baseline $baseline has no cli/target/diffuse.jar; build it there first (mvn -B -DskipTests package)" >&2; exit 2
 fi
 mkdir -p "$out"
+out=$(cd "$out" && pwd)   # absolute: the baseline parts run in the baseline checkout
 rm -f "$out"/*.jsonl
 cd "$root"
 ./diffuse devices >/dev/null 2>&1 || true   # builds the jar if needed, outside the timed part
@@ -67,11 +68,15 @@ java_sample() {
   time_process diffuse "$out/diffuse-$1.jsonl" ./diffuse sample --model "$model" --sampler ddim --steps 25 --n 64 --device java \
     --out "$out/diffuse-grid.png"
 }
+baseline_sample() {
+  (cd "$baseline" && time_process baseline "$out/baseline-$1.jsonl" ./diffuse sample --model "$model" --sampler ddim --steps 25 \
+    --n 64 --device java --out "$out/baseline-grid.png")
+}
 torch_sample() {
   time_process torch "$out/torch-$1.jsonl" "$py" "$here/sample_torch.py" --model "$model" --steps 25 --n 64 --threads $threads \
     --out "$out/torch-grid.png"
 }
-export -f java_cases baseline_cases torch_cases java_sample torch_sample time_process
+export -f java_cases baseline_cases torch_cases java_sample baseline_sample torch_sample time_process
 export out here py model quick budget threads baseline
 
 for r in $(seq 1 "$rounds"); do
@@ -81,6 +86,6 @@ for r in $(seq 1 "$rounds"); do
   for cases in unet_fwd train_step conv,gemm,attention,gn_silu; do   # three parts: no lock hold of more than a few minutes
     for e in $order; do locked bash -c "${e}_cases $r $cases"; done
   done
-  if [ $sample -eq 1 ]; then for e in $order; do [ "$e" = baseline ] || locked bash -c "${e}_sample $r"; done; fi
+  if [ $sample -eq 1 ]; then for e in $order; do locked bash -c "${e}_sample $r"; done; fi
 done
 "$py" "$here/report.py" "$out" "${nominal[@]}" | tee "$out/table.md"
