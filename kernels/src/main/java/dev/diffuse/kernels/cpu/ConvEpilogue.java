@@ -5,6 +5,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -12,8 +13,8 @@ import jdk.incubator.vector.VectorSpecies;
  * <pre>
  *   y[n][co][p] = (((acc + bias[co]) + channelAdd[n][co]) + residual[n][co][p]) * scale
  * </pre>
- * each term optional (null segments are skipped, scale 1 is skipped), added in this order in the vector and the
- * scalar loop alike: the same roundings as the unfused sequence conv, broadcast add, add, scale. The residual may be y itself (an in-place {@code y += conv(x)}): each element is read before it
+ * each term optional (null segments are skipped, scale 1 is skipped), added in this order in full and in masked
+ * (tail) vectors alike: the same roundings as the unfused sequence conv, broadcast add, add, scale. The residual may be y itself (an in-place {@code y += conv(x)}): each element is read before it
  * is written. Offsets are in elements.
  *
  * @param bias       (Cout) or null
@@ -54,13 +55,14 @@ public record ConvEpilogue(MemorySegment bias, long biasBase, MemorySegment chan
                 if (scale != 1f) v = v.mul(scale);
                 v.intoMemorySegment(y, (yo + q) * 4, LE);
             }
-            for (; q < len; q++) {
-                float v = t[ti + q];
-                if (bias != null) v += bv;
-                if (channelAdd != null) v += cv;
-                if (residual != null) v += residual.getAtIndex(F, ro + q);
-                if (scale != 1f) v *= scale;
-                y.setAtIndex(F, yo + q, v);
+            if (q < len) {   // the tail (runs end at image borders, rarely on a vector boundary): the same ops, masked
+                VectorMask<Float> m = S.indexInRange(q, len);
+                FloatVector v = FloatVector.fromArray(S, t, ti + q, m);
+                if (bias != null) v = v.add(bv);
+                if (channelAdd != null) v = v.add(cv);
+                if (residual != null) v = v.add(FloatVector.fromMemorySegment(S, residual, (ro + q) * 4, LE, m));
+                if (scale != 1f) v = v.mul(scale);
+                v.intoMemorySegment(y, (yo + q) * 4, LE, m);
             }
         }
     }
