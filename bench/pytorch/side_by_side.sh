@@ -64,14 +64,13 @@ baseline_cases() {
     | sed 's/"engine":"diffuse"/"engine":"baseline"/' >> "$out/baseline-$1.jsonl"
 }
 torch_cases() { "$py" "$here/bench_torch.py" --model "$model" --threads $threads --budget $budget --cases "$2" >> "$out/torch-$1.jsonl"; }
+# java_sample ROUND [ENGINE]: the ./diffuse of the current folder, recorded as ENGINE (default diffuse)
 java_sample() {
-  time_process diffuse "$out/diffuse-$1.jsonl" ./diffuse sample --model "$model" --sampler ddim --steps 25 --n 64 --device java \
-    --out "$out/diffuse-grid.png"
+  local engine=${2:-diffuse}
+  time_process "$engine" "$out/$engine-$1.jsonl" ./diffuse sample --model "$model" --sampler ddim --steps 25 --n 64 --device java \
+    --out "$out/$engine-grid.png"
 }
-baseline_sample() {
-  (cd "$baseline" && time_process baseline "$out/baseline-$1.jsonl" ./diffuse sample --model "$model" --sampler ddim --steps 25 \
-    --n 64 --device java --out "$out/baseline-grid.png")
-}
+baseline_sample() { (cd "$baseline" && java_sample "$1" baseline); }
 torch_sample() {
   time_process torch "$out/torch-$1.jsonl" "$py" "$here/sample_torch.py" --model "$model" --steps 25 --n 64 --threads $threads \
     --out "$out/torch-grid.png"

@@ -55,6 +55,8 @@ public record ConvEpilogue(MemorySegment bias, long biasBase, MemorySegment chan
                 if (scale != 1f) v = v.mul(scale);
                 v.intoMemorySegment(y, (yo + q) * 4, LE);
             }
+            // The tail repeats the loop body with masks on purpose: a shared helper taking the residual as a nullable
+            // FloatVector kept C2 from eliminating the vector boxes (measured: U-Net forward b64 270 -> 420 ms).
             if (q < len) {   // the tail (runs end at image borders, rarely on a vector boundary): the same ops, masked
                 VectorMask<Float> m = S.indexInRange(q, len);
                 FloatVector v = FloatVector.fromArray(S, t, ti + q, m);

@@ -181,28 +181,25 @@ public final class Graph {
         for (int k = 0; k < nodes.size(); k++)
             for (Act in : nodes.get(k).ins())
                 if (in.first >= 0 && in.last != Integer.MAX_VALUE) in.last = Math.max(in.last, k);
-        long[] at = new long[acts.size() + 1];
-        List<Integer> placed = new ArrayList<>();
+        int n = acts.size();
+        long[] at = new long[n + 1], size = new long[n];
+        for (int i = 0; i < n; i++) size[i] = align(Tensor.numel(acts.get(i).shape) * maxBatch);
         long top = 0;
-        for (int i = 0; i < acts.size(); i++) {
+        for (int i = 0; i < n; i++) {
             Act a = acts.get(i);
-            long size = align(Tensor.numel(a.shape) * maxBatch);
-            List<long[]> busy = new ArrayList<>();   // [offset, end) of placed activations still alive at a.first
-            for (int j : placed) {
-                Act o = acts.get(j);
-                if (o.last >= a.first) busy.add(new long[]{at[j], at[j] + align(Tensor.numel(o.shape) * maxBatch)});
-            }
+            List<long[]> busy = new ArrayList<>();   // [offset, end) of earlier activations still alive at a.first
+            for (int j = 0; j < i; j++)
+                if (acts.get(j).last >= a.first) busy.add(new long[]{at[j], at[j] + size[j]});
             busy.sort((x, y) -> Long.compare(x[0], y[0]));
             long off = 0;
             for (long[] r : busy) {
-                if (off + size <= r[0]) break;
+                if (off + size[i] <= r[0]) break;
                 off = Math.max(off, r[1]);
             }
             at[i] = off;
-            placed.add(i);
-            top = Math.max(top, off + size);
+            top = Math.max(top, off + size[i]);
         }
-        at[acts.size()] = top;
+        at[n] = top;
         return at;
     }
 

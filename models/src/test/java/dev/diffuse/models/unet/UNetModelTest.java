@@ -156,16 +156,10 @@ class UNetModelTest {
     }
 
     private static double loss(UNet2DModel m, float[] x, float[] r, int b) {
-        Device j = m.device();
-        int[] s = m.sampleShape();
-        try (Tensor xt = Tensor.of(j, x, b, s[0], s[1], s[2]); Tensor tt = Tensor.of(j, T3, b); Tensor lt = Tensor.of(j, L3, b);
-             Tensor out = Tensor.allocate(j, b, m.config().outChannels(), s[1], s[2])) {
-            m.forward(out, xt, tt, lt);
-            float[] o = out.toArray();
-            double sum = 0;
-            for (int i = 0; i < o.length; i++) sum += (double) o[i] * r[i];
-            return sum;
-        }
+        float[] o = forwardOnce(m, x, java.util.Arrays.copyOf(T3, b), java.util.Arrays.copyOf(L3, b));
+        double sum = 0;
+        for (int i = 0; i < o.length; i++) sum += (double) o[i] * r[i];
+        return sum;
     }
 
     /**
